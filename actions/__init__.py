@@ -1,0 +1,1 @@
+"""Rule evaluation (``actions.rules``) and the rasa-sdk actions that call it."""

@@ -1,0 +1,98 @@
+"""The contract between the rule layer and its callers (bot actions, console, CLI).
+
+A caller builds a :class:`Question`, passes it to ``actions.rules.answer_question`` and gets
+an :class:`Answer`: the figures, the steps that produced them, the citations, caveats and
+what is missing for a more exact answer. Text meant for residents is Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Topic = Literal[
+    "fee",  # standard, subsidy for the given identities, net amount, how the subsidy arrives
+    "deadline",  # payment window(s); whether `today`/`payment_date` is inside; what if missed
+    "benefit_period",  # 待遇享受期 for on-time payment
+    "late_payment",  # paid outside the window: total due, waiting period, or no benefit
+    "newborn",  # birth_date, payment_date
+    "student",  # 大中专学生: where to enroll, from when covered, graduates
+    "veteran",  # 退役军人 (payment_date optional)
+    "employee_to_resident",  # stop_date, payment_date, continuous_years
+    "resident_to_employee",  # stop_date, payment_date, continuous_years
+    "cross_region",  # 跨统筹区 transfer: stop_date, payment_date
+    "low_income",  # dynamic enrollment of rural low-income groups
+    "identity_change",  # change_date: when a new identity's subsidy/benefit applies
+    "refund",  # reason, payment_date / today
+    "duplicate",  # duplicate enrollment: which enrollment is kept
+    "scope",  # who may enroll here
+    "registration",  # where to register and what to bring
+    "payment_channels",  # where/how to pay
+    "contribution_years",  # Huining bonus for continuous years (years)
+    "fiscal_subsidy",  # fiscal subsidy total and by level (central/province/city/county)
+    "compare_years",  # year-over-year comparison for one place
+    "plan",  # enrollment plan / targets (staff-facing)
+]
+
+Status = Literal[
+    "ok",  # answered from the data
+    "not_stated",  # the notice(s) for this place and year are silent on the question
+    "not_covered",  # no notice for this place or year
+    "needs_input",  # a required input is missing (see Answer.missing)
+]
+
+
+class Question(BaseModel):
+    """What a caller asks. Only `topic` and `region` are always needed."""
+
+    topic: Topic
+    region: str  # any form: 会宁 / 会宁县 / 白银 / 汉滨区 / 贵州 ...
+    benefit_year: int | None = None  # the 待遇享受 year; None = the year covered at `today`
+    categories: list[str] = Field(default_factory=list)  # ids from knowledge/data/categories.yaml
+    today: date | None = None  # injectable clock; None = date.today()
+    birth_date: date | None = None
+    payment_date: date | None = None
+    stop_date: date | None = None  # last day of the previous insurance (停保 / 中断)
+    change_date: date | None = None  # identity change (身份变更) date
+    continuous_years: int | None = None  # continuous years of the previous insurance
+    reason: str | None = None  # refund reason: duplicate / death / employee / other_region / ...
+    compare_to_year: int | None = None  # for compare_years
+
+
+class Citation(BaseModel):
+    notice_id: str
+    doc_no: str  # 文号, e.g. 甘医保发〔2021〕55号
+    issuer: str
+    section: str  # e.g. 二（二）
+    quote: str  # short exact quote from the notice
+
+    def short(self) -> str:
+        return f"{self.doc_no} {self.section}"
+
+
+class Figure(BaseModel):
+    key: str  # stable machine key, e.g. "net_amount"
+    label: str  # Chinese label, e.g. "个人实缴"
+    value: Decimal | date | int | str
+    unit: str | None = None  # 元 / 天 / 月 ...
+
+
+class Answer(BaseModel):
+    topic: Topic
+    status: Status
+    region: str | None = None  # canonical name of the resolved region
+    benefit_year: int | None = None
+    year_label: str | None = None  # how the notice names the year, e.g. 2021年度
+    summary: str  # one or two sentences for residents, with the key figure and year
+    figures: list[Figure] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    caveats: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)  # inputs that would make it exact
+    covered: list[str] = Field(default_factory=list)  # when not_covered: what is covered
+
+    def figure(self, key: str) -> Figure | None:
+        return next((f for f in self.figures if f.key == key), None)

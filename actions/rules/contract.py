@@ -3,6 +3,29 @@
 A caller builds a :class:`Question`, passes it to ``actions.rules.answer_question`` and gets
 an :class:`Answer`: the figures, the steps that produced them, the citations, caveats and
 what is missing for a more exact answer. Text meant for residents is Simplified Chinese.
+
+
+Figure keys per topic (stable; tests and renderers rely on them). Amounts in 元 (Decimal),
+dates as ``date``; a figure is present only when the data determines it:
+
+* fee: ``standard`` (personal standard), ``subsidy`` (for the given identities, capped at the
+  standard), ``net_amount`` (standard - subsidy), ``category`` (name of the identity used).
+* fiscal_subsidy: ``total``, ``central``, ``province``, ``city``, ``county``, ``city_county``
+  (市县 as one column), ``tier`` (档次 name).
+* deadline: ``window_start``, ``window_end`` (the concentrated window), ``sporadic_start``,
+  ``sporadic_end`` (if any); for a given date (``payment_date`` or else ``today``):
+  ``date_status`` (未开始 / 缴费期内 / 零星缴费期内 / 已截止), ``days_left`` (end - date, while
+  open), ``days_passed`` (date - end, when closed).
+* benefit_period: ``benefit_start``, ``benefit_end``.
+* late_payment, newborn, student, veteran, employee_to_resident, resident_to_employee,
+  cross_region, low_income, identity_change: ``benefit_start``, ``benefit_end`` and
+  ``amount_due`` (what the resident pays) when determined.
+* refund: ``refundable`` (是 / 否).
+* contribution_years: ``outpatient_limit_plus``, ``inpatient_ratio_plus`` (percentage points),
+  ``inpatient_cap_plus``.
+* compare_years: ``standard_a``, ``standard_b``, ``standard_change``, ``subsidy_total_a``,
+  ``subsidy_total_b``.
+* plan: ``target`` (for the region asked), ``total``.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ class Category(BaseModel):
 
     id: str
     name: str
+    parent: str | None = None  # a tier of a broader identity (一、二类低保 → 低保)
     aliases: list[str] = Field(default_factory=list)
 
 

@@ -162,7 +162,9 @@ class Subsidy(Strict):
     amount: Decimal | None = Field(default=None, ge=0)
     at_least: bool = False  # 不低于 / 不少于
     parts: list[Cited] = Field(default_factory=list)  # who pays which part, if stated
-    delivery: Literal["paid_by_bureau", "reimbursed", "not_stated"]
+    # paid_by_bureau: the bureau pays for the resident; deducted: the resident pays only the
+    # rest at payment time; reimbursed: 先缴后补, paid in full then refunded (一卡通 / 直补)
+    delivery: Literal["paid_by_bureau", "deducted", "reimbursed", "not_stated"]
     delivery_note: Cited | None = None  # e.g. 次月划入"一卡通"; 先缴后补
     refers_to: str | None = None  # another notice that sets the amount (kind not_stated)
     concentrated_window_only: bool = False  # 未在集中缴费期参保的不享受资助

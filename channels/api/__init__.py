@@ -1,0 +1,1 @@
+"""JSON chat API for the FAQ widget and the staff console."""

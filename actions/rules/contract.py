@@ -49,6 +49,7 @@ Topic = Literal[
     "cross_region",  # 跨统筹区 transfer: stop_date, payment_date
     "low_income",  # dynamic enrollment of rural low-income groups
     "identity_change",  # change_date: when a new identity's subsidy/benefit applies
+    "flexible_worker",  # short-term workers joining employee insurance mid-year
     "refund",  # reason, payment_date / today
     "duplicate",  # duplicate enrollment: which enrollment is kept
     "scope",  # who may enroll here

@@ -1,0 +1,151 @@
+"""Resolve a question's region and benefit year, and build cited answers.
+
+Every rule function starts from a :class:`Ctx`: the resolved region, the benefit year and the
+notices that govern them (nearest region first). Resolution never guesses: an unknown place or
+an uncovered year gives a ``not_covered`` answer that lists what is covered; a missing year that
+the dates cannot settle gives ``needs_input``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from actions.rules.contract import Answer, Citation, Figure, Question, Status
+from knowledge.dates import system_clock
+from knowledge.loader import Found, KnowledgeBase
+from knowledge.regions import Region
+from knowledge.schema import Cite, Notice
+
+T = TypeVar("T")
+HOTLINE = "12393"
+WHERE_TO_ASK = f"请咨询当地医保经办机构或拨打医保服务热线{HOTLINE}"
+
+
+def yuan(amount: Decimal | int) -> str:
+    """320 → '320', Decimal('105.40') → '105.4'."""
+    text = f"{Decimal(amount):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def citation(notice: Notice, cite: Cite) -> Citation:
+    return Citation(notice_id=notice.id, doc_no=notice.doc_no, issuer="、".join(notice.issuers),
+                    section=cite.section, quote=cite.quote)
+
+
+@dataclass
+class Ctx:
+    kb: KnowledgeBase
+    q: Question
+    region: Region
+    year: int
+    notices: list[Notice]
+    today: date
+    caveats: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+    def find(self, get: Callable[[Notice], T | None]) -> Found[T] | None:
+        return self.kb.lookup(self.region.name, self.year, get)
+
+    def cite(self, notice: Notice, cite: Cite) -> None:
+        c = citation(notice, cite)
+        if c not in self.citations:
+            self.citations.append(c)
+
+    @property
+    def year_label(self) -> str:
+        return self.notices[0].year_label
+
+    @property
+    def where(self) -> str:
+        """The answer's heading: place, benefit year and the notice's own year label."""
+        return f"{self.region.name}{self.year}年待遇年度（{self.year_label}）"
+
+    def answer(self, status: Status, summary: str, *, figures: list[Figure] | None = None,
+               steps: list[str] | None = None, caveats: list[str] | None = None,
+               missing: list[str] | None = None) -> Answer:
+        return Answer(topic=self.q.topic, status=status, region=self.region.name,
+                      benefit_year=self.year, year_label=self.year_label, summary=summary,
+                      figures=figures or [], steps=steps or [], citations=list(self.citations),
+                      caveats=[*(caveats or []), *self.caveats], missing=missing or [])
+
+
+def _uncovered(q: Question, kb: KnowledgeBase, summary: str, region: str | None = None,
+               year: int | None = None) -> Answer:
+    return Answer(topic=q.topic, status="not_covered", region=region, benefit_year=year,
+                  summary=f"{summary}{WHERE_TO_ASK}。", covered=kb.coverage())
+
+
+def _year_from_dates(q: Question) -> int | None:
+    """A scenario's benefit year follows its event when the question gives no year."""
+    for day in (q.payment_date, q.birth_date, q.change_date):
+        if day is not None:
+            return day.year
+    return None
+
+
+def _year_from_today(kb: KnowledgeBase, region: str, today: date) -> int | None:
+    """The benefit year whose payment window or benefit period contains today, if any."""
+    for year in kb.covered_years(region):
+        for notice in kb.notices_for(region, year):
+            if any(w.start <= today <= w.end for w in notice.windows):
+                return year
+    for year in kb.covered_years(region):
+        found = kb.lookup(region, year, lambda n: n.benefit_period)
+        if found and found.value.start <= today <= found.value.end:
+            return year
+    return None
+
+
+def _label_caveats(kb: KnowledgeBase, region: str, year: int) -> list[str]:
+    """Warn when a notice of this place calls another benefit year by the same year number."""
+    out = []
+    for place in kb.gazetteer.chain(region):
+        for n in kb.notices.values():
+            if n.region == place.name and n.year_label.startswith(str(year)) \
+                    and year not in n.benefit_years:
+                out.append(f"注意：{n.doc_no}所称“{n.year_label}”是指"
+                           f"{'、'.join(map(str, n.benefit_years))}年享受待遇的年度。")
+    return out
+
+
+def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_clock
+            ) -> Ctx | Answer:
+    """A :class:`Ctx` for the question, or the answer that says why there is none."""
+    today = q.today or clock()
+    region = kb.gazetteer.resolve(q.region) or kb.gazetteer.find_in(q.region)
+    if region is None:
+        return _uncovered(q, kb, f"暂未收录“{q.region}”的居民医保政策。")
+    years = kb.covered_years(region.name)
+    if not years:
+        return _uncovered(q, kb, f"暂未收录{region.name}的居民医保参保通知。", region.name)
+    year = q.benefit_year or _year_from_dates(q) or _year_from_today(kb, region.name, today)
+    if year is None:
+        covered = "、".join(f"{y}年" for y in years)
+        return Answer(topic=q.topic, status="needs_input", region=region.name,
+                      summary=f"请问您想了解哪一年度的政策？{region.name}目前收录了{covered}"
+                              "享受待遇的年度。",
+                      missing=["benefit_year"], covered=kb.coverage())
+    notices = kb.notices_for(region.name, year)
+    if not notices:
+        for n in (n for p in kb.gazetteer.chain(region.name) for n in kb.notices.values()
+                  if n.region == p.name and n.year_label.startswith(str(year))):
+            # "2021年" said of a notice whose 2021年度 pays for another benefit year.
+            ctx = Ctx(kb, q, region, n.benefit_years[0], kb.notices_for(region.name,
+                      n.benefit_years[0]), today)
+            ctx.caveats.append(f"您说的{year}年按{n.doc_no}理解为“{n.year_label}”，"
+                               f"即{n.benefit_years[0]}年享受待遇。")
+            return ctx
+        covered = "、".join(f"{y}年" for y in years)
+        return _uncovered(q, kb, f"暂未收录{region.name}{year}年待遇年度的政策，"
+                                 f"目前有{covered}待遇年度的通知。", region.name, year)
+    ctx = Ctx(kb, q, region, year, notices, today)
+    ctx.caveats.extend(_label_caveats(kb, region.name, year))
+    return ctx

@@ -1,0 +1,84 @@
+"""Payment windows (缴费期) and the benefit period (待遇享受期) of a place and year."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from actions.rules.context import Ctx, cn_date
+from actions.rules.contract import Answer, Figure
+from knowledge.schema import Window
+
+
+def window_status(windows: list[Window], day: date) -> tuple[str, Window | None]:
+    """(未开始 / 缴费期内 / 零星缴费期内 / 已截止, the window concerned)."""
+    ordered = sorted(windows, key=lambda w: w.start)
+    if day < ordered[0].start:
+        return "未开始", ordered[0]
+    for w in ordered:
+        if w.start <= day <= w.end:
+            return ("缴费期内" if w.kind == "concentrated" else "零星缴费期内"), w
+    after = [w for w in ordered if w.end < day]
+    upcoming = [w for w in ordered if w.start > day]
+    if upcoming:  # between two windows
+        return "未开始", upcoming[0]
+    return "已截止", after[-1]
+
+
+def payment_window(ctx: Ctx) -> Answer:
+    """缴费期: the windows, whether the given day is inside, days left or passed."""
+    found = ctx.find(lambda n: n.windows)
+    if found is None:
+        return ctx.answer("not_stated", f"{ctx.where}的缴费期本通知未载明。")
+    windows = found.value
+    figures: list[Figure] = []
+    steps: list[str] = []
+    caveats: list[str] = []
+    for w in windows:
+        ctx.cite(found.notice, w.cite)
+        prefix = "window" if w.kind == "concentrated" else "sporadic"
+        figures += [Figure(key=f"{prefix}_start", label=f"{w.name}开始", value=w.start),
+                    Figure(key=f"{prefix}_end", label=f"{w.name}截止", value=w.end)]
+        steps.append(f"{w.name}：{cn_date(w.start)}至{cn_date(w.end)}。")
+        if w.tentative:
+            ctx.cite(found.notice, w.tentative.cite)
+            caveats.append(w.tentative.text)
+    day = ctx.q.payment_date or ctx.today
+    status, w = window_status(windows, day)
+    figures.append(Figure(key="date_status", label=f"{cn_date(day)}状态", value=status))
+    if status in ("缴费期内", "零星缴费期内"):
+        left = (w.end - day).days
+        figures.append(Figure(key="days_left", label="距截止天数", value=left, unit="天"))
+        tail = f"，还剩{left}天（截止日当天仍可缴费）" if left else "，今天是最后一天"
+        summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}在{w.name}内{tail}。"
+    elif status == "未开始":
+        summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}尚未开始。"
+    else:
+        passed = (day - w.end).days
+        figures.append(Figure(key="days_passed", label="已超过天数", value=passed, unit="天"))
+        summary = f"{ctx.where}{w.name}已于{cn_date(w.end)}截止（已过{passed}天）。"
+    if status in ("零星缴费期内", "已截止"):
+        late = ctx.find(lambda n: n.scenarios.late_payment)
+        if late:
+            for o in late.value.within:
+                ctx.cite(late.notice, o.cite)
+            steps.append("错过集中缴费期：" + "；".join(o.cite.quote for o in late.value.within)
+                         + "。")
+        else:
+            steps.append("错过缴费期如何处理，本通知未载明。")
+    w_outcome = windows[0].outcome
+    ctx.cite(found.notice, w_outcome.cite)
+    return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)
+
+
+def benefit_period(ctx: Ctx) -> Answer:
+    """待遇享受期 for residents who paid in the concentrated window."""
+    found = ctx.find(lambda n: n.benefit_period)
+    if found is None:
+        return ctx.answer("not_stated", f"{ctx.where}的待遇享受期本通知未载明。")
+    period = found.value
+    ctx.cite(found.notice, period.cite)
+    summary = (f"{ctx.where}在规定缴费期内缴费的，待遇享受期为{cn_date(period.start)}"
+               f"至{cn_date(period.end)}。")
+    return ctx.answer("ok", summary, figures=[
+        Figure(key="benefit_start", label="待遇开始", value=period.start),
+        Figure(key="benefit_end", label="待遇结束", value=period.end)])

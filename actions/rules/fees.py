@@ -1,0 +1,246 @@
+"""What a resident pays: standard, subsidy, net amount; the fiscal subsidy behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from actions.rules.context import Ctx, cn_date, yuan
+from actions.rules.contract import Answer, Figure
+from knowledge.loader import Found
+from knowledge.schema import Notice, Subsidy
+
+DELIVERY = {
+    "paid_by_bureau": "由医保部门代缴，个人无需缴费",
+    "deducted": "缴费时直接扣除，个人只缴扣除资助后的部分",
+    "reimbursed": "先按标准全额缴纳，资助资金事后补发（先缴后补）",
+}
+
+
+@dataclass
+class SubsidyOption:
+    category: str  # category id
+    found: Found[Subsidy]
+    amount: Decimal | None  # None: the notice does not state the amount
+
+
+def personal_standard(ctx: Ctx) -> Found | None:
+    found = ctx.find(lambda n: n.personal)
+    if found:
+        ctx.cite(found.notice, found.value.cite)
+    return found
+
+
+def _subsidy_entry(ctx: Ctx, category: str) -> Found[Subsidy] | None:
+    """The nearest notice's entry for an identity, or for the identity it is a tier of."""
+    cat = ctx.kb.categories[category]
+    for cid in (category, cat.parent):
+        if cid is None:
+            continue
+        found = ctx.find(lambda n, cid=cid: next(
+            (s for s in n.subsidies if s.category == cid), None))
+        if found:
+            return found
+    return None
+
+
+def _tiers_of(ctx: Ctx, category: str) -> list[tuple[str, Found[Subsidy]]]:
+    """Entries for the tiers of a broad identity (低保 → 一、二类 / 三、四类)."""
+    tiers = [c.id for c in ctx.kb.categories.values() if c.parent == category]
+    return [(c, f) for c in tiers if (f := _subsidy_entry(ctx, c)) and f.value.category == c]
+
+
+def subsidy_amount(entry: Subsidy, standard: Decimal) -> Decimal | None:
+    """Full → the standard; fixed → its amount, never more than the standard."""
+    if entry.kind == "full":
+        return standard
+    if entry.kind == "fixed" and entry.amount is not None:
+        return min(entry.amount, standard)
+    return None
+
+
+def fee(ctx: Ctx) -> Answer:
+    """个人缴费标准、资助、个人实际负担 for the question's identities (就高不重复)."""
+    std_found = personal_standard(ctx)
+    if std_found is None:
+        return ctx.answer("not_stated", f"{ctx.where}的个人缴费标准本通知未载明。")
+    standard: Decimal = std_found.value.yuan
+    figures = [Figure(key="standard", label="个人缴费标准", value=standard, unit="元")]
+    steps = [f"{ctx.where}个人缴费标准为{yuan(standard)}元/人/年。"]
+    if not ctx.q.categories:
+        figures += [Figure(key="net_amount", label="个人实际负担", value=standard, unit="元"),
+                    Figure(key="pay_now", label="缴费时应缴", value=standard, unit="元")]
+        return ctx.answer("ok", f"{ctx.where}个人缴费标准为{yuan(standard)}元；"
+                                "如属特困、低保等资助对象，可告诉我身份再算资助后金额。",
+                          figures=figures, steps=steps)
+
+    options: list[SubsidyOption] = []
+    for category in ctx.q.categories:
+        cat = ctx.kb.categories.get(category)
+        if cat is None:
+            continue
+        entry = _subsidy_entry(ctx, category)
+        if entry is None:
+            tiers = _tiers_of(ctx, category)
+            if tiers:
+                listing = "；".join(
+                    f"{ctx.kb.categories[c].name}资助{yuan(subsidy_amount(f.value, standard) or 0)}元"
+                    for c, f in tiers)
+                for _, f in tiers:
+                    ctx.cite(f.notice, f.value.cite)
+                return ctx.answer("needs_input", f"{ctx.where}{cat.name}分档资助：{listing}。"
+                                  "请问您属于哪一类？", figures=figures, steps=steps,
+                                  missing=["category_tier"])
+            steps.append(f"本通知未列出“{cat.name}”的参保资助。")
+            continue
+        ctx.cite(entry.notice, entry.value.cite)
+        amount = subsidy_amount(entry.value, standard)
+        options.append(SubsidyOption(category, entry, amount))
+        if amount is None:
+            ref = f"，按{entry.value.refers_to}执行" if entry.value.refers_to else ""
+            steps.append(f"{cat.name}：本通知未载明资助金额{ref}。")
+        else:
+            floor = "不低于" if entry.value.at_least else ""
+            kind = "全额资助" if entry.value.kind == "full" else "定额资助"
+            steps.append(f"{cat.name}：{kind}{floor}{yuan(amount)}元。")
+
+    known = [o for o in options if o.amount is not None]
+    if not known:
+        status = "not_stated" if options else "ok"
+        figures += [Figure(key="net_amount", label="个人实际负担", value=standard, unit="元")] \
+            if not options else []
+        return ctx.answer(status, f"{ctx.where}个人缴费标准{yuan(standard)}元；"
+                          + ("所问身份的资助金额本通知未载明。" if options
+                             else "所问身份不在本通知的资助范围内，按标准缴费。"),
+                          figures=figures, steps=steps)
+
+    best = max(known, key=lambda o: o.amount or 0)
+    caveats: list[str] = []
+    if len(options) > 1:
+        rule = ctx.find(lambda n: n.multiple_identity)
+        if rule:
+            ctx.cite(rule.notice, rule.value.cite)
+            if rule.value.rule == "highest":
+                steps.append("具有多重身份的，按就高不就低、不重复享受的原则资助。")
+            else:
+                steps.append("多重身份只能按一种身份享受资助；通知未规定按哪一种，"
+                             "此处按资助最高的身份计算。")
+                caveats.append("具体按哪一种身份资助以当地医保部门认定为准。")
+        else:
+            caveats.append("本通知未载明多重身份如何资助，此处按资助最高的身份计算。")
+
+    entry = best.found.value
+    subsidy = best.amount or Decimal(0)
+    if entry.concentrated_window_only and ctx.q.payment_date:
+        windows = ctx.find(lambda n: [w for w in n.windows if w.kind == "concentrated"])
+        if windows and not any(w.start <= ctx.q.payment_date <= w.end for w in windows.value):
+            steps.append("未在集中缴费期参保的，不享受个人缴费分类资助。")
+            subsidy = Decimal(0)
+    net = standard - subsidy
+    pay_now = {"paid_by_bureau": Decimal(0), "deducted": net,
+               "reimbursed": standard}.get(entry.delivery)
+    name = ctx.kb.categories[best.category].name
+    figures += [Figure(key="subsidy", label="资助金额", value=subsidy, unit="元"),
+                Figure(key="net_amount", label="个人实际负担", value=net, unit="元"),
+                Figure(key="category", label="按此身份资助", value=name)]
+    if pay_now is not None:
+        figures.append(Figure(key="pay_now", label="缴费时应缴", value=pay_now, unit="元"))
+    how = DELIVERY.get(entry.delivery, "资助发放方式本通知未载明")
+    if entry.delivery_note:
+        ctx.cite(best.found.notice, entry.delivery_note.cite)
+        how = f"{how}：{entry.delivery_note.text}"
+    steps.append(f"资助方式：{how}。")
+    if entry.at_least:
+        caveats.append(f"资助标准为“不低于{yuan(subsidy)}元”，实际金额以当地规定为准。")
+    summary = (f"{ctx.where}个人缴费标准{yuan(standard)}元，{name}资助"
+               f"{'不低于' if entry.at_least else ''}{yuan(subsidy)}元，"
+               f"个人实际负担{'不超过' if entry.at_least else ''}{yuan(net)}元。")
+    if pay_now is not None and pay_now != net:
+        summary += f"缴费时需先缴{yuan(pay_now)}元，资助部分事后补发。"
+    return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)
+
+
+def _tier_for(ctx: Ctx, notice: Notice):
+    chain = [r.name for r in ctx.kb.gazetteer.chain(ctx.region.name)]
+    for place in chain:
+        for tier in notice.fiscal_subsidy.tiers:
+            if place in tier.regions:
+                return tier, place
+    return None, None
+
+
+LEVELS = [("central", "中央财政"), ("province", "省级财政"), ("city", "市级财政"),
+          ("county", "县区财政"), ("city_county", "市县财政")]
+
+
+def fiscal_subsidy(ctx: Ctx) -> Answer:
+    """人均财政补助: total, by level, and the region's row of the tier table."""
+    found = ctx.find(lambda n: n.fiscal_subsidy)
+    if found is None:
+        return ctx.answer("not_stated", f"{ctx.where}的财政补助标准本通知未载明。")
+    fs = found.value
+    ctx.cite(found.notice, fs.total.cite)
+    floor = "不低于" if fs.total.at_least else ""
+    figures = [Figure(key="total", label="人均财政补助", value=fs.total.yuan, unit="元")]
+    steps = [f"人均财政补助{floor}{yuan(fs.total.yuan)}元。"]
+    caveats: list[str] = []
+    tier, place = _tier_for(ctx, found.notice) if fs.tiers else (None, None)
+    if tier:
+        ctx.cite(found.notice, tier.cite)
+        figures.append(Figure(key="tier", label="档次", value=tier.name))
+        steps.append(f"{place}属{tier.name}（{tier.applies_to}）。")
+        for key, label in LEVELS:
+            value = getattr(tier, key)
+            if value is not None:
+                figures.append(Figure(key=key, label=label, value=value, unit="元"))
+                steps.append(f"{label}{yuan(value)}元。")
+        if "除外" in tier.applies_to and place != ctx.region.name:
+            caveats.append(f"该档注明“{tier.applies_to}”，通知未列出深度贫困县名单，"
+                           f"{ctx.region.name}是否属该档以当地财政部门为准。")
+    else:
+        if fs.central:
+            ctx.cite(found.notice, fs.central.cite)
+            figures.append(Figure(key="central", label="中央财政", value=fs.central.yuan,
+                                  unit="元"))
+            steps.append(f"其中中央财政{yuan(fs.central.yuan)}元。")
+        if fs.local:
+            ctx.cite(found.notice, fs.local.cite)
+            steps.append(f"地方财政{yuan(fs.local.yuan)}元。")
+        if fs.tiers:
+            caveats.append(f"分档表未列出{ctx.region.name}，请以当地财政部门为准。")
+    for share in fs.shares:
+        ctx.cite(found.notice, share.cite)
+        steps.append(share.text + "。")
+    summary = f"{ctx.where}人均财政补助{floor}{yuan(fs.total.yuan)}元" + (
+        f"（{tier.name}：" + "，".join(f"{label}{yuan(getattr(tier, key))}元"
+                                      for key, label in LEVELS if getattr(tier, key) is not None)
+        + "）。" if tier else "。")
+    return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)
+
+
+def compare_years(ctx: Ctx, other: Ctx) -> Answer:
+    """Personal standard and fiscal subsidy of one place in two benefit years."""
+    a, b = personal_standard(ctx), personal_standard(other)
+    ctx.citations.extend(c for c in other.citations if c not in ctx.citations)
+    if a is None or b is None:
+        return ctx.answer("not_stated", "两个年度中有一年的个人缴费标准本通知未载明。")
+    figures = [Figure(key="standard_a", label=f"{ctx.year}年个人缴费", value=a.value.yuan,
+                      unit="元"),
+               Figure(key="standard_b", label=f"{other.year}年个人缴费", value=b.value.yuan,
+                      unit="元"),
+               Figure(key="standard_change", label="变化", value=b.value.yuan - a.value.yuan,
+                      unit="元")]
+    for key, c in (("subsidy_total_a", ctx), ("subsidy_total_b", other)):
+        fs = c.find(lambda n: n.fiscal_subsidy)
+        if fs:
+            ctx.cite(fs.notice, fs.value.total.cite)
+            figures.append(Figure(key=key, label=f"{c.year}年人均财政补助",
+                                  value=fs.value.total.yuan, unit="元"))
+    change = b.value.yuan - a.value.yuan
+    trend = f"提高{yuan(change)}元" if change > 0 else (
+        f"降低{yuan(-change)}元" if change < 0 else "不变")
+    summary = (f"{ctx.region.name}个人缴费标准：{ctx.year}年待遇年度{yuan(a.value.yuan)}元"
+               f"（{a.notice.doc_no}），{other.year}年待遇年度{yuan(b.value.yuan)}元"
+               f"（{b.notice.doc_no}），{trend}。")
+    return ctx.answer("ok", summary, figures=figures,
+                      steps=[f"截至{cn_date(ctx.today)}收录的通知如上。"])

@@ -1,0 +1,240 @@
+"""From when is a resident covered, and what do they pay, in a given situation.
+
+One evaluator serves every scenario of the notice files (newborn, transfers, veterans,
+students, late payment, rural low-income groups, identity change...): the notice's data says
+the threshold and the outcomes, ``knowledge.dates`` does the arithmetic (see
+knowledge/README.md for the semantics of each outcome).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from actions.rules.context import Ctx, cn_date, yuan
+from actions.rules.contract import Answer, Figure
+from knowledge import dates
+from knowledge.schema import Notice, Outcome, Scenario
+
+SCENARIO_NAMES = {
+    "late_payment": "未在集中缴费期缴费",
+    "newborn": "新生儿参保",
+    "student": "大中专学生参保",
+    "veteran": "退役军人参保",
+    "employee_to_resident": "职工医保转居民医保",
+    "resident_to_employee": "居民医保转职工医保",
+    "cross_region": "跨统筹区转移接续",
+    "low_income": "农村低收入人口动态参保",
+    "identity_change": "参保年度内身份变更",
+    "flexible_worker": "短期务工、灵活就业人员参加职工医保",
+}
+EVENT_NAMES = {"birth_date": "出生日期", "stop_date": "原医保停保（中断）日期"}
+START_WORDS = {
+    "benefit_period_start": "从待遇享受期开始之日起享受待遇",
+    "payment_date": "从缴费之日起享受待遇",
+    "birth_date": "从出生之日起享受待遇",
+    "payment_month": "缴费当月起享受待遇",
+    "next_month_after_payment": "缴费次月起享受待遇",
+    "next_month_after_change": "身份变更的次月起享受新身份待遇",
+    "no_waiting": "不设待遇享受等待期，缴费后即享受待遇",
+    "no_benefit": "不能享受该年度待遇",
+}
+
+
+def _threshold_words(amount: int, unit: str, inclusive: bool) -> str:
+    return f"{amount}{unit}内（{'含' if inclusive else '不含'}{amount}{unit}）"
+
+
+def start_words(o: Outcome) -> str:
+    if o.start == "after_days":
+        return f"从缴费之日起{o.days}日后（不含{o.days}日）享受待遇"
+    if o.start == "after_months":
+        return f"自缴费之日起设置{o.months}个月等待期，期满后享受待遇"
+    return START_WORDS.get(o.start, o.start)
+
+
+def start_date(o: Outcome, q_payment: date | None, birth: date | None, change: date | None,
+               period_start: date | None) -> date | None:
+    """The first covered day for an outcome, or None when the inputs do not settle it."""
+    match o.start:
+        case "benefit_period_start":
+            return period_start
+        case "birth_date":
+            return birth
+        case "next_month_after_change":
+            return dates.first_of_next_month(change) if change else None
+    if q_payment is None:
+        return None
+    match o.start:
+        case "payment_date" | "no_waiting":
+            return q_payment
+        case "payment_month":
+            return dates.first_of_month(q_payment)
+        case "next_month_after_payment":
+            return dates.first_of_next_month(q_payment)
+        case "after_days":
+            return dates.day_after_period(q_payment, days=o.days or 0)
+        case "after_months":
+            return dates.day_after_period(q_payment, months=o.months or 0)
+    return None
+
+
+def amount_due(ctx: Ctx, o: Outcome) -> tuple[Decimal | None, str | None]:
+    """What the resident pays under an outcome, with the words of how it is made up."""
+    personal = ctx.find(lambda n: n.personal)
+    if o.fee in ("personal", "personal_no_subsidy") and personal:
+        ctx.cite(personal.notice, personal.value.cite)
+        words = "按个人缴费标准" + ("，不享受资助" if o.fee == "personal_no_subsidy" else "")
+        return personal.value.yuan, words
+    if o.fee == "paid_by_bureau":
+        return Decimal(0), "由医保部门代缴"
+    if o.fee == "personal_plus_subsidy":
+        total = ctx.find(lambda n: n.total_standard)
+        if total:
+            ctx.cite(total.notice, total.value.cite)
+            return total.value.yuan, "按个人缴费标准和政府补助标准之和"
+        fiscal = ctx.find(lambda n: n.fiscal_subsidy)
+        if personal and fiscal and not fiscal.value.total.at_least:
+            ctx.cite(fiscal.notice, fiscal.value.total.cite)
+            return personal.value.yuan + fiscal.value.total.yuan, "按个人缴费标准和政府补助标准之和"
+    return None, None
+
+
+def _branch(ctx: Ctx, sc: Scenario, steps: list[str], missing: list[str]) -> list[Outcome] | None:
+    """The outcomes that apply, or None when an input is missing (``missing`` filled)."""
+    q = ctx.q
+    if sc.min_continuous:
+        t = sc.min_continuous
+        need = t.years or 0
+        steps.append(f"条件：转换前连续参保{need}年{'（含）' if t.inclusive else ''}以上。")
+        if q.continuous_years is None:
+            missing.append("continuous_years")
+        elif (q.continuous_years < need) or (q.continuous_years == need and not t.inclusive):
+            steps.append(f"您连续参保{q.continuous_years}年，未达到该条件。")
+            return sc.below_min
+    if sc.threshold and sc.measured_from:
+        t = sc.threshold
+        event = getattr(q, sc.measured_from)
+        amount, unit = (t.days, "日") if t.days else ((t.months, "个月") if t.months
+                                                     else (t.years, "年"))
+        steps.append(f"期限：自{EVENT_NAMES[sc.measured_from]}起"
+                     f"{_threshold_words(amount or 0, unit, t.inclusive)}缴费。")
+        if event is None:
+            missing.append(sc.measured_from)
+        if q.payment_date is None:
+            missing.append("payment_date")
+        if missing:
+            return None
+        end = dates.period_end(event, days=t.days or 0, months=t.months or 0,
+                               years=t.years or 0)
+        inside = dates.within(event, q.payment_date, inclusive=t.inclusive, days=t.days or 0,
+                              months=t.months or 0, years=t.years or 0)
+        steps.append(f"{EVENT_NAMES[sc.measured_from]}{cn_date(event)}，期限最后一天为"
+                     f"{cn_date(end)}（起算日不计入）；缴费日{cn_date(q.payment_date)}"
+                     f"{'在期限内' if inside else '已超过期限'}。")
+        return sc.within if inside else sc.beyond
+    if missing:
+        return None
+    return sc.within
+
+
+def scenario(ctx: Ctx) -> Answer:
+    """Evaluate the notice's rule for the question's topic."""
+    topic = ctx.q.topic
+    name = SCENARIO_NAMES[topic]
+    found = ctx.find(lambda n: getattr(n.scenarios, topic))
+    if found is None:
+        return _not_stated(ctx, name)
+    sc: Scenario = found.value
+    notice: Notice = found.notice
+    steps: list[str] = []
+    missing: list[str] = []
+    outcomes = _branch(ctx, sc, steps, missing)
+    for note in sc.notes:
+        ctx.cite(notice, note.cite)
+    notes = [n.text + "。" for n in sc.notes]
+    if outcomes is None:
+        for o in [*sc.within, *sc.beyond]:
+            ctx.cite(notice, o.cite)
+        rules = "；".join(_outcome_words(o) for o in [*sc.within, *sc.beyond])
+        return ctx.answer("needs_input", f"{ctx.where}{name}：{rules}。请提供"
+                          + "、".join(_input_name(m) for m in missing) + "以便计算具体日期。",
+                          steps=steps + notes, missing=missing)
+    if not outcomes:
+        return ctx.answer("not_stated", f"{ctx.where}{name}：您的情形本通知未载明，"
+                          "请咨询当地医保经办机构。", steps=steps + notes)
+
+    period = ctx.find(lambda n: n.benefit_period)
+    if period:
+        ctx.cite(period.notice, period.value.cite)
+    period_start = period.value.start if period else None
+    period_end = period.value.end if period else None
+    figures: list[Figure] = []
+    parts: list[str] = []
+    caveats: list[str] = []
+    for o in outcomes:
+        ctx.cite(notice, o.cite)
+        due, due_words = amount_due(ctx, o)
+        start = None
+        if o.start != "no_benefit":
+            start = start_date(o, ctx.q.payment_date, ctx.q.birth_date, ctx.q.change_date,
+                               period_start)
+        end = period_end
+        if o.ends == "birth_year_end" and ctx.q.birth_date:
+            end = date(ctx.q.birth_date.year, 12, 31)
+        if start and period_start and start < period_start and o.start != "birth_date":
+            start = period_start
+        text = _outcome_words(o)
+        if due is not None:
+            text += f"，{due_words}缴纳{yuan(due)}元"
+        if start and end and start > end:
+            text += f"；按此计算{cn_date(start)}才满足条件，已超出本待遇年度（{cn_date(end)}止），"
+            text += "本年度不能享受待遇"
+            start = None
+        elif start:
+            text += f"，待遇自{cn_date(start)}起" + (f"至{cn_date(end)}" if end else "")
+        if o.start == "no_waiting":
+            caveats.append("通知只写明不设等待期，未写明是否从出生或缴费前追溯享受待遇。"
+                           if topic == "newborn" else "通知只写明不设等待期。")
+        parts.append(text)
+        if len(outcomes) == 1:
+            if start:
+                figures.append(Figure(key="benefit_start", label="待遇开始", value=start))
+                if end:
+                    figures.append(Figure(key="benefit_end", label="待遇结束", value=end))
+            if due is not None:
+                figures.append(Figure(key="amount_due", label="应缴金额", value=due, unit="元"))
+    if not ctx.q.payment_date and any(
+            o.start not in ("benefit_period_start", "birth_date", "no_benefit",
+                            "next_month_after_change") for o in outcomes):
+        missing.append("payment_date")
+    summary = f"{ctx.where}{name}：" + "；".join(parts) + "。"
+    return ctx.answer("ok", summary, figures=figures, steps=steps + notes, caveats=caveats,
+                      missing=missing)
+
+
+def _outcome_words(o: Outcome) -> str:
+    who = f"{o.applies_to}：" if o.applies_to else ""
+    return who + start_words(o)
+
+
+INPUT_NAMES = {"birth_date": "出生日期", "stop_date": "原医保停保（中断）日期",
+               "payment_date": "缴费日期", "continuous_years": "连续参保年数",
+               "change_date": "身份变更日期"}
+
+
+def _input_name(key: str) -> str:
+    return INPUT_NAMES.get(key, key)
+
+
+def _not_stated(ctx: Ctx, name: str) -> Answer:
+    """No rule for this situation; for identity change, show the subsidy top-up rules."""
+    if ctx.q.topic == "identity_change":
+        changes = ctx.find(lambda n: n.subsidy_changes)
+        if changes:
+            for c in changes.value:
+                ctx.cite(changes.notice, c.cite)
+            return ctx.answer("ok", f"{ctx.where}{name}：" + "；".join(
+                c.text for c in changes.value) + "。")
+    return ctx.answer("not_stated", f"{ctx.where}{name}的规定本通知未载明，"
+                      "请咨询当地医保经办机构或拨打12393。")

@@ -126,7 +126,8 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
     years = kb.covered_years(region.name)
     if not years:
         return _uncovered(q, kb, f"暂未收录{region.name}的居民医保参保通知。", region.name)
-    year = q.benefit_year or _year_from_dates(q) or _year_from_today(kb, region.name, today)
+    year = q.benefit_year or q.said_year or _year_from_dates(q) \
+        or _year_from_today(kb, region.name, today)
     if year is None:
         covered = "、".join(f"{y}年" for y in years)
         return Answer(topic=q.topic, status="needs_input", region=region.name,
@@ -135,9 +136,11 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
                       missing=["benefit_year"], covered=kb.coverage())
     notices = kb.notices_for(region.name, year)
     if not notices:
-        for n in (n for p in kb.gazetteer.chain(region.name) for n in kb.notices.values()
-                  if n.region == p.name and n.year_label.startswith(str(year))):
+        labelled = [n for p in kb.gazetteer.chain(region.name) for n in kb.notices.values()
+                    if n.region == p.name and n.year_label.startswith(str(year))]
+        if labelled and q.benefit_year is None:
             # "2021年" said of a notice whose 2021年度 pays for another benefit year.
+            n = labelled[0]
             ctx = Ctx(kb, q, region, n.benefit_years[0], kb.notices_for(region.name,
                       n.benefit_years[0]), today)
             ctx.caveats.append(f"您说的{year}年按{n.doc_no}理解为“{n.year_label}”，"

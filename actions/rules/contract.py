@@ -74,7 +74,10 @@ class Question(BaseModel):
 
     topic: Topic
     region: str  # any form: 会宁 / 会宁县 / 白银 / 汉滨区 / 贵州 ...
-    benefit_year: int | None = None  # the 待遇享受 year; None = the year covered at `today`
+    benefit_year: int | None = None  # the 待遇享受 year, exactly; None = see said_year / dates / today
+    # A year as a resident said it ("2021年的医保"): a benefit year if one is covered, else a
+    # notice's own year label (甘肃“2021年度” = 2022 benefits), said so in a caveat.
+    said_year: int | None = None
     categories: list[str] = Field(default_factory=list)  # ids from knowledge/data/categories.yaml
     today: date | None = None  # injectable clock; None = date.today()
     birth_date: date | None = None

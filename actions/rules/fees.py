@@ -105,14 +105,25 @@ def fee(ctx: Ctx) -> Answer:
             steps.append(f"{cat.name}：{kind}{floor}{yuan(amount)}元。")
 
     known = [o for o in options if o.amount is not None]
+    if not options:
+        figures += [Figure(key="net_amount", label="个人实际负担", value=standard, unit="元"),
+                    Figure(key="pay_now", label="缴费时应缴", value=standard, unit="元")]
+        return ctx.answer("ok", f"{ctx.where}个人缴费标准{yuan(standard)}元；所问身份不在本通知的"
+                          "资助范围内，按标准缴费。", figures=figures, steps=steps)
     if not known:
-        status = "not_stated" if options else "ok"
-        figures += [Figure(key="net_amount", label="个人实际负担", value=standard, unit="元")] \
-            if not options else []
-        return ctx.answer(status, f"{ctx.where}个人缴费标准{yuan(standard)}元；"
-                          + ("所问身份的资助金额本通知未载明。" if options
-                             else "所问身份不在本通知的资助范围内，按标准缴费。"),
-                          figures=figures, steps=steps)
+        # Amount set by another notice; when paid first and subsidised later (先缴后补) the
+        # resident still knows what to pay now.
+        first = options[0].found.value
+        if first.delivery_note:
+            ctx.cite(options[0].found.notice, first.delivery_note.cite)
+            steps.append(f"资助方式：{first.delivery_note.text}。")
+        if first.delivery == "reimbursed":
+            figures.append(Figure(key="pay_now", label="缴费时应缴", value=standard, unit="元"))
+            return ctx.answer("ok", f"{ctx.where}个人缴费标准{yuan(standard)}元，需先按标准缴纳"
+                              f"{yuan(standard)}元；资助金额本通知未载明，缴费后按规定补助。",
+                              figures=figures, steps=steps)
+        return ctx.answer("not_stated", f"{ctx.where}个人缴费标准{yuan(standard)}元；"
+                          "所问身份的资助金额本通知未载明。", figures=figures, steps=steps)
 
     best = max(known, key=lambda o: o.amount or 0)
     caveats: list[str] = []

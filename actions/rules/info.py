@@ -65,7 +65,7 @@ def _rule_applies(rule: RefundRule, ctx: Ctx) -> bool | None:
         return day <= max(w.end for w in windows.value)
     if rule.within:
         if ctx.q.change_date is None:
-            return None
+            return True  # the answer states the time limit (see refund)
         t = rule.within
         return dates.within(ctx.q.change_date, day, inclusive=t.inclusive, days=t.days or 0,
                             months=t.months or 0, years=t.years or 0)
@@ -99,8 +99,14 @@ def refund(ctx: Ctx) -> Answer:
         if applies:
             ctx.cite(found.notice, r.cite)
             verdict = "可以" if r.refundable else "不能"
-            return ctx.answer("ok", f"{ctx.where}因{REFUND_REASONS[reason]}，"
-                              f"{cn_date(ctx.today)}申请{verdict}退费。" + (r.how or "") ,
+            limit = ""
+            if r.within and ctx.q.change_date is None:
+                t = r.within
+                span = f"{t.days}日" if t.days else (f"{t.months}个月" if t.months else f"{t.years}年")
+                limit = f"须在{span}内办理；"
+            when = "" if limit else f"{cn_date(ctx.today)}申请"
+            return ctx.answer("ok", f"{ctx.where}因{REFUND_REASONS[reason]}，{when}{verdict}退费。"
+                              + limit + (r.how or ""),
                               figures=[Figure(key="refundable", label="能否退费",
                                               value="是" if r.refundable else "否")])
     for r in matching:

@@ -14,7 +14,8 @@ from decimal import Decimal
 from actions.rules.context import Ctx, cn_date, yuan
 from actions.rules.contract import Answer, Figure
 from knowledge import dates
-from knowledge.schema import Notice, Outcome, Scenario
+from knowledge.loader import Found
+from knowledge.schema import Notice, Outcome, Scenario, Window
 
 SCENARIO_NAMES = {
     "late_payment": "未在集中缴费期缴费",
@@ -149,6 +150,10 @@ def scenario(ctx: Ctx) -> Answer:
     notice: Notice = found.notice
     steps: list[str] = []
     missing: list[str] = []
+    on_time = _on_time_window(ctx) if topic == "late_payment" else None
+    if on_time:
+        steps.append(f"缴费日在{on_time.value.name}内，按期缴费。")
+        sc, notice = Scenario(within=[on_time.value.outcome]), on_time.notice
     outcomes = _branch(ctx, sc, steps, missing)
     for note in sc.notes:
         ctx.cite(notice, note.cite)
@@ -172,6 +177,7 @@ def scenario(ctx: Ctx) -> Answer:
     figures: list[Figure] = []
     parts: list[str] = []
     caveats: list[str] = []
+    computed: list[tuple[Outcome, date | None, date | None, Decimal | None]] = []
     for o in outcomes:
         ctx.cite(notice, o.cite)
         due, due_words = amount_due(ctx, o)
@@ -182,7 +188,7 @@ def scenario(ctx: Ctx) -> Answer:
         end = period_end
         if o.ends == "birth_year_end" and ctx.q.birth_date:
             end = date(ctx.q.birth_date.year, 12, 31)
-        if start and period_start and start < period_start and o.start != "birth_date":
+        if start and period_start and start < period_start:
             start = period_start
         text = _outcome_words(o)
         if due is not None:
@@ -197,13 +203,17 @@ def scenario(ctx: Ctx) -> Answer:
             caveats.append("通知只写明不设等待期，未写明是否从出生或缴费前追溯享受待遇。"
                            if topic == "newborn" else "通知只写明不设等待期。")
         parts.append(text)
-        if len(outcomes) == 1:
-            if start:
-                figures.append(Figure(key="benefit_start", label="待遇开始", value=start))
-                if end:
-                    figures.append(Figure(key="benefit_end", label="待遇结束", value=end))
-            if due is not None:
-                figures.append(Figure(key="amount_due", label="应缴金额", value=due, unit="元"))
+        computed.append((o, start, end, due))
+    # Figures only when one outcome gives a benefit: with several, the summary shows each.
+    giving = [c for c in computed if c[0].start != "no_benefit"]
+    if len(giving) == 1:
+        _, start, end, due = giving[0]
+        if start:
+            figures.append(Figure(key="benefit_start", label="待遇开始", value=start))
+            if end:
+                figures.append(Figure(key="benefit_end", label="待遇结束", value=end))
+        if due is not None:
+            figures.append(Figure(key="amount_due", label="应缴金额", value=due, unit="元"))
     if not ctx.q.payment_date and any(
             o.start not in ("benefit_period_start", "birth_date", "no_benefit",
                             "next_month_after_change") for o in outcomes):
@@ -211,6 +221,15 @@ def scenario(ctx: Ctx) -> Answer:
     summary = f"{ctx.where}{name}：" + "；".join(parts) + "。"
     return ctx.answer("ok", summary, figures=figures, steps=steps + notes, caveats=caveats,
                       missing=missing)
+
+
+def _on_time_window(ctx: Ctx) -> Found[Window] | None:
+    """The concentrated window the question's payment date falls in, if any."""
+    day = ctx.q.payment_date
+    if day is None:
+        return None
+    return ctx.find(lambda n: next((w for w in n.windows
+                                    if w.kind == "concentrated" and w.start <= day <= w.end), None))
 
 
 def _outcome_words(o: Outcome) -> str:

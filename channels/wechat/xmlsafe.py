@@ -51,6 +51,8 @@ def parse_xml(body: bytes | str, *, max_bytes: int = 64 * 1024) -> dict[str, str
 
 
 def clean_text(value: str) -> str:
+    """Drop characters XML 1.0 forbids; normalise line ends as XML parsers do."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     return _INVALID_XML_CHARS.sub("", value)
 
 

@@ -2,13 +2,15 @@
 
 Rasa's REST channel returns `{"recipient_id", "text"?, "buttons"?, "image"?, "custom"?}`.
 Buttons are `{"title", "payload"}`; a button whose payload (or `url`) is a web address is a
-link. `custom` may carry `text`, `buttons` and `links` (`{"title", "url"}`) from the bot's
-web renderer. SMS and WeChat flatten a reply to text with `as_text`.
+link. `custom` may carry `text`, `buttons` and `links` (`{"title", "url"}`); the whole `custom`
+object (the bot's structured answer: figures, steps, citations) is passed on as `data`,
+attached to the reply it follows (Rasa sends text+buttons and custom as separate items).
+SMS and WeChat flatten a reply to text with `as_text`.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class Button(TypedDict):
@@ -25,6 +27,7 @@ class Reply(TypedDict):
     text: str
     buttons: list[Button]
     links: list[Link]
+    data: NotRequired[dict[str, Any]]  # the bot's structured answer (web `custom`), as is
 
 
 def _is_url(value: str) -> bool:
@@ -59,14 +62,24 @@ def from_rasa(items: list[Any]) -> list[Reply]:
         text = str(item.get("text") or "")
         _collect(item, buttons, links)
         custom = item.get("custom")
+        data: dict[str, Any] | None = None
         if isinstance(custom, dict):
+            data = custom
             if not text and isinstance(custom.get("text"), str):
                 text = custom["text"]
             _collect(custom, buttons, links)
         if isinstance(item.get("image"), str) and _is_url(item["image"]):
             links.append({"title": "图片", "url": item["image"]})
-        if text or buttons or links:
-            replies.append({"text": text, "buttons": buttons, "links": links})
+        if not (text or buttons or links):
+            if data is None:
+                continue
+            if replies and "data" not in replies[-1]:
+                replies[-1]["data"] = data
+                continue
+        reply: Reply = {"text": text, "buttons": buttons, "links": links}
+        if data is not None:
+            reply["data"] = data
+        replies.append(reply)
     return replies
 
 

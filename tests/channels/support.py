@@ -198,3 +198,35 @@ async def wait_for(predicate: Any, timeout_s: float = 10.0, interval_s: float = 
 
 def client(base_url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, timeout=20.0)
+
+
+# -- a delaying TCP proxy (fault injection in front of a real server) -----------------------
+@contextlib.asynccontextmanager
+async def delaying_proxy(upstream_url: str, delay_s: float) -> AsyncIterator[str]:
+    """Forward TCP to `upstream_url`, holding each client's first bytes for `delay_s`."""
+    host, port = upstream_url.removeprefix("http://").split(":")
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        first = await reader.read(65536)
+        await asyncio.sleep(delay_s)
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        up_writer.write(first)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    proxy_port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{proxy_port}"
+    finally:
+        server.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -72,6 +73,7 @@ class Outcome:
     message: Message
     conversation: Conversation
     replies: list[Reply] = field(default_factory=list)
+    backend_s: float | None = None  # time spent waiting for Rasa (for Server-Timing)
 
 
 # intercept(conversation, text) -> replies to send instead of asking the bot, or None.
@@ -124,26 +126,34 @@ class Gateway:
             await asyncio.to_thread(self.store.finish, msg.id, HANDLED, [], "staff")
             return Outcome("staff", msg, conv)
 
-        task = self._spawn(self._answer(msg, conv))
-        done, _ = await asyncio.wait({task}, timeout=budget_s)
+        timing: dict[str, float] = {}
+        task = self._spawn(self._answer(msg, conv, timing))
+        await asyncio.wait({task}, timeout=budget_s)
         if task.done():
             replies = task.result()
             if replies is None:
-                return Outcome("unavailable", msg, conv)
+                return Outcome("unavailable", msg, conv, backend_s=timing.get("backend"))
             await asyncio.to_thread(self.store.finish, msg.id, DELIVERED, None, "inline")
-            return Outcome("answered", msg, conv, replies)
+            return Outcome("answered", msg, conv, replies, backend_s=timing.get("backend"))
         # Too late for an inline reply: deliver through the channel's push API when ready.
         self._spawn(self._deliver_late(task, msg, conv))
         return Outcome("late", msg, conv)
 
-    async def _answer(self, msg: Message, conv: Conversation) -> list[Reply] | None:
+    async def _answer(
+        self, msg: Message, conv: Conversation, timing: dict[str, float] | None = None
+    ) -> list[Reply] | None:
         """Ask the bot; store the answer (claim kept) or release the message for retry."""
+        started = time.perf_counter()
         try:
             replies = await self.rasa.send(conv.key, msg.text, msg.channel)
         except BackendUnavailable as exc:
+            if timing is not None:
+                timing["backend"] = time.perf_counter() - started
             log.warning("message %s left pending: %s", msg.id, exc)
             await asyncio.to_thread(self.store.release, msg.id, str(exc))
             return None
+        if timing is not None:
+            timing["backend"] = time.perf_counter() - started
         await asyncio.to_thread(self.store.finish_answered, msg.id, replies)
         return replies
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -71,6 +72,7 @@ async def chat(request: Request) -> HTTPResponse:
     data, problem = _validate(payload, settings.max_message_chars)
     if problem is not None or data is None:
         return problem or error(400, "invalid_request", "请求无效")
+    started = time.perf_counter()
     gateway: Gateway = request.app.ctx.gateway
     external_id = f"{data['sender']}:{data['message_id']}" if data["message_id"] else None
     outcome = await gateway.receive(
@@ -94,9 +96,14 @@ async def chat(request: Request) -> HTTPResponse:
         messages = [text_reply(texts.STAFF_HOLD)]
     else:
         messages = [text_reply(texts.apology(settings.hotline))]
+    total_ms = (time.perf_counter() - started) * 1000
+    timing = f"gateway;dur={total_ms:.2f}"
+    if outcome.backend_s is not None:
+        timing += f", backend;dur={outcome.backend_s * 1000:.2f}"
     return json_response(
         {"status": status, "message_id": outcome.message.id, "messages": messages},
         ensure_ascii=False,
+        headers={"Server-Timing": timing},
     )
 
 

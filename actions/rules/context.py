@@ -150,5 +150,6 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
         return _uncovered(q, kb, f"暂未收录{region.name}{year}年待遇年度的政策，"
                                  f"目前有{covered}待遇年度的通知。", region.name, year)
     ctx = Ctx(kb, q, region, year, notices, today)
-    ctx.caveats.extend(_label_caveats(kb, region.name, year))
+    if q.benefit_year is None and q.said_year == year:
+        ctx.caveats.extend(_label_caveats(kb, region.name, year))
     return ctx

@@ -31,23 +31,29 @@ def personal_standard(ctx: Ctx) -> Found | None:
     return found
 
 
-def _subsidy_entry(ctx: Ctx, category: str) -> Found[Subsidy] | None:
-    """The nearest notice's entry for an identity, or for the identity it is a tier of."""
+def _entry(notice: Notice, category: str | None) -> Subsidy | None:
+    return next((s for s in notice.subsidies if s.category == category), None) if category else None
+
+
+def _subsidy_entries(ctx: Ctx, category: str) -> list[tuple[str, Found[Subsidy]]]:
+    """The nearest notice's entries for an identity: its own, else its tiers', else its parent's.
+
+    One notice decides: a county that sets 低保 amounts by tier wins over a province that names
+    低保 without an amount. More than one entry means the resident must say which tier.
+    """
     cat = ctx.kb.categories[category]
-    for cid in (category, cat.parent):
-        if cid is None:
-            continue
-        found = ctx.find(lambda n, cid=cid: next(
-            (s for s in n.subsidies if s.category == cid), None))
-        if found:
-            return found
-    return None
-
-
-def _tiers_of(ctx: Ctx, category: str) -> list[tuple[str, Found[Subsidy]]]:
-    """Entries for the tiers of a broad identity (低保 → 一、二类 / 三、四类)."""
     tiers = [c.id for c in ctx.kb.categories.values() if c.parent == category]
-    return [(c, f) for c in tiers if (f := _subsidy_entry(ctx, c)) and f.value.category == c]
+    for notice in ctx.notices:
+        own = _entry(notice, category)
+        if own:
+            return [(category, Found(own, notice))]
+        split = [(t, Found(e, notice)) for t in tiers if (e := _entry(notice, t))]
+        if split:
+            return split
+        parent = _entry(notice, cat.parent)
+        if parent:
+            return [(category, Found(parent, notice))]
+    return []
 
 
 def subsidy_amount(entry: Subsidy, standard: Decimal) -> Decimal | None:
@@ -79,20 +85,20 @@ def fee(ctx: Ctx) -> Answer:
         cat = ctx.kb.categories.get(category)
         if cat is None:
             continue
-        entry = _subsidy_entry(ctx, category)
-        if entry is None:
-            tiers = _tiers_of(ctx, category)
-            if tiers:
-                listing = "；".join(
-                    f"{ctx.kb.categories[c].name}资助{yuan(subsidy_amount(f.value, standard) or 0)}元"
-                    for c, f in tiers)
-                for _, f in tiers:
-                    ctx.cite(f.notice, f.value.cite)
-                return ctx.answer("needs_input", f"{ctx.where}{cat.name}分档资助：{listing}。"
-                                  "请问您属于哪一类？", figures=figures, steps=steps,
-                                  missing=["category_tier"])
+        entries = _subsidy_entries(ctx, category)
+        if len(entries) > 1:
+            listing = "；".join(
+                f"{ctx.kb.categories[c].name}资助{yuan(subsidy_amount(f.value, standard) or 0)}元"
+                for c, f in entries)
+            for _, f in entries:
+                ctx.cite(f.notice, f.value.cite)
+            return ctx.answer("needs_input", f"{ctx.where}{cat.name}分档资助：{listing}。"
+                              "请问您属于哪一类？", figures=figures, steps=steps,
+                              missing=["category_tier"])
+        if not entries:
             steps.append(f"本通知未列出“{cat.name}”的参保资助。")
             continue
+        entry = entries[0][1]
         ctx.cite(entry.notice, entry.value.cite)
         amount = subsidy_amount(entry.value, standard)
         options.append(SubsidyOption(category, entry, amount))

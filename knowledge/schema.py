@@ -91,6 +91,8 @@ Ends = Literal["benefit_period_end", "birth_year_end"]
 
 class Outcome(Strict):
     applies_to: str | None = None  # who, in Chinese, when a scenario has several outcomes
+    # Identities this outcome is for (ids from categories.yaml); empty: everyone else.
+    categories: list[str] = Field(default_factory=list)
     fee: FeeBasis | None = None
     start: StartKind
     days: int | None = Field(default=None, gt=0)
@@ -167,7 +169,7 @@ class Subsidy(Strict):
     delivery: Literal["paid_by_bureau", "deducted", "reimbursed", "not_stated"]
     delivery_note: Cited | None = None  # e.g. 次月划入"一卡通"; 先缴后补
     refers_to: str | None = None  # another notice that sets the amount (kind not_stated)
-    concentrated_window_only: bool = False  # 未在集中缴费期参保的不享受资助
+    concentrated_window_only: Cited | None = None  # 未在集中缴费期参保的不享受资助
     cite: Cite
 
     @model_validator(mode="after")

@@ -65,6 +65,39 @@ def subsidy_amount(entry: Subsidy, standard: Decimal) -> Decimal | None:
     return None
 
 
+def lost_outside_window(ctx: Ctx, found: Found[Subsidy]) -> bool:
+    """Whether the subsidy is lost because the payment date is outside the concentrated window."""
+    rule = found.value.concentrated_window_only
+    day = ctx.q.payment_date
+    if rule is None or day is None:
+        return False
+    windows = ctx.find(lambda n: [w for w in n.windows if w.kind == "concentrated"])
+    if windows is None or any(w.start <= day <= w.end for w in windows.value):
+        return False
+    ctx.cite(found.notice, rule.cite)
+    return True
+
+
+def subsidy_for(ctx: Ctx, standard: Decimal) -> tuple[Decimal, Subsidy] | None:
+    """The highest determinable subsidy for the question's identities (None: none applies)."""
+    best: tuple[Decimal, Found[Subsidy]] | None = None
+    for category in ctx.q.categories:
+        if category not in ctx.kb.categories:
+            continue
+        entries = _subsidy_entries(ctx, category)
+        if len(entries) != 1:
+            continue
+        found = entries[0][1]
+        amount = subsidy_amount(found.value, standard)
+        if amount is not None and (best is None or amount > best[0]):
+            best = (amount, found)
+    if best is None:
+        return None
+    amount, found = best
+    ctx.cite(found.notice, found.value.cite)
+    return (Decimal(0) if lost_outside_window(ctx, found) else amount), found.value
+
+
 def fee(ctx: Ctx) -> Answer:
     """个人缴费标准、资助、个人实际负担 for the question's identities (就高不重复)."""
     std_found = personal_standard(ctx)
@@ -148,11 +181,9 @@ def fee(ctx: Ctx) -> Answer:
 
     entry = best.found.value
     subsidy = best.amount or Decimal(0)
-    if entry.concentrated_window_only and ctx.q.payment_date:
-        windows = ctx.find(lambda n: [w for w in n.windows if w.kind == "concentrated"])
-        if windows and not any(w.start <= ctx.q.payment_date <= w.end for w in windows.value):
-            steps.append("未在集中缴费期参保的，不享受个人缴费分类资助。")
-            subsidy = Decimal(0)
+    if lost_outside_window(ctx, best.found):
+        steps.append(entry.concentrated_window_only.text + "。")
+        subsidy = Decimal(0)
     net = standard - subsidy
     pay_now = {"paid_by_bureau": Decimal(0), "deducted": net,
                "reimbursed": standard}.get(entry.delivery)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from actions.rules import fees
 from actions.rules.context import Ctx, cn_date, yuan
 from actions.rules.contract import Answer, Figure
 from knowledge import dates
@@ -83,10 +84,18 @@ def start_date(o: Outcome, q_payment: date | None, birth: date | None, change: d
 def amount_due(ctx: Ctx, o: Outcome) -> tuple[Decimal | None, str | None]:
     """What the resident pays under an outcome, with the words of how it is made up."""
     personal = ctx.find(lambda n: n.personal)
-    if o.fee in ("personal", "personal_no_subsidy") and personal:
+    if o.fee == "personal_no_subsidy" and personal:
         ctx.cite(personal.notice, personal.value.cite)
-        words = "按个人缴费标准" + ("，不享受资助" if o.fee == "personal_no_subsidy" else "")
-        return personal.value.yuan, words
+        return personal.value.yuan, "按个人缴费标准，不享受资助"
+    if o.fee == "personal" and personal:
+        ctx.cite(personal.notice, personal.value.cite)
+        standard = personal.value.yuan
+        subsidy = fees.subsidy_for(ctx, standard)
+        if subsidy and subsidy[0] and subsidy[1].delivery in ("paid_by_bureau", "deducted"):
+            return standard - subsidy[0], f"个人缴费标准{yuan(standard)}元扣除资助{yuan(subsidy[0])}元后"
+        if subsidy and subsidy[0] and subsidy[1].delivery == "reimbursed":
+            return standard, f"先按个人缴费标准（资助{yuan(subsidy[0])}元事后补发）"
+        return standard, "按个人缴费标准"
     if o.fee == "paid_by_bureau":
         return Decimal(0), "由医保部门代缴"
     if o.fee == "personal_plus_subsidy":
@@ -154,7 +163,7 @@ def scenario(ctx: Ctx) -> Answer:
     if on_time:
         steps.append(f"缴费日在{on_time.value.name}内，按期缴费。")
         sc, notice = Scenario(within=[on_time.value.outcome]), on_time.notice
-    outcomes = _branch(ctx, sc, steps, missing)
+    outcomes = _for_identity(_branch(ctx, sc, steps, missing), ctx.q.categories)
     for note in sc.notes:
         ctx.cite(notice, note.cite)
     notes = [n.text + "。" for n in sc.notes]
@@ -221,6 +230,15 @@ def scenario(ctx: Ctx) -> Answer:
     summary = f"{ctx.where}{name}：" + "；".join(parts) + "。"
     return ctx.answer("ok", summary, figures=figures, steps=steps + notes, caveats=caveats,
                       missing=missing)
+
+
+def _for_identity(outcomes: list[Outcome] | None, categories: list[str]) -> list[Outcome] | None:
+    """The outcomes for the resident's identities; without one, those meant for everyone else."""
+    if not outcomes:
+        return outcomes
+    mine = [o for o in outcomes if set(o.categories) & set(categories)]
+    general = [o for o in outcomes if not o.categories]
+    return mine or general or outcomes
 
 
 def _on_time_window(ctx: Ctx) -> Found[Window] | None:

@@ -156,7 +156,7 @@ def contribution_years(ctx: Ctx) -> Answer:
 
 
 def plan(ctx: Ctx) -> Answer:
-    """参保计划 / 征缴任务 (staff-facing): the target of the region asked, nearest table first."""
+    """参保计划 / 征缴任务 and the township's working group: staff-facing, not for residents."""
     chain = [r.name for r in ctx.kb.gazetteer.chain(ctx.region.name)]
     for notice in ctx.notices:
         if notice.plan is None:
@@ -165,8 +165,11 @@ def plan(ctx: Ctx) -> Answer:
             resolved = ctx.kb.gazetteer.resolve(row.region)
             if resolved and resolved.name == chain[0]:
                 ctx.cite(notice, notice.plan.cite)
+                steps = [f"包抓组：{g.name}，组长{g.leader}；成员：{'、'.join(g.members)}"
+                         for g in notice.contacts
+                         if chain[0] in {ctx.kb.gazetteer.resolve(t).name for t in g.townships}]
                 return ctx.answer("ok", f"{notice.plan.title}：{ctx.region.name}{row.target}人"
-                                  f"（合计{notice.plan.total}人）。", figures=[
+                                  f"（合计{notice.plan.total}人）。", steps=steps, figures=[
                                       Figure(key="target", label="计划人数", value=row.target,
                                              unit="人"),
                                       Figure(key="total", label="合计", value=notice.plan.total,

@@ -1,0 +1,1 @@
+"""Custom NLU components that run inside the Rasa process (dependency-light)."""

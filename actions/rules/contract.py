@@ -15,7 +15,8 @@ dates as ``date``; a figure is present only when the data determines it:
 * deadline: ``window_start``, ``window_end`` (the concentrated window), ``sporadic_start``,
   ``sporadic_end`` (if any); for a given date (``payment_date`` or else ``today``):
   ``date_status`` (未开始 / 缴费期内 / 零星缴费期内 / 已截止), ``days_left`` (end - date, while
-  open), ``days_passed`` (date - end, when closed).
+  open), ``days_passed`` (date - end, when closed); after the concentrated window also
+  ``late_amount_due`` and ``late_benefit_start`` (paying on that date), when determined.
 * benefit_period: ``benefit_start``, ``benefit_end``.
 * late_payment, newborn, student, veteran, employee_to_resident, resident_to_employee,
   cross_region, low_income, identity_change: ``benefit_start``, ``benefit_end`` and

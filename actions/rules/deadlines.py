@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+from actions.rules import scenarios
 from actions.rules.context import Ctx, cn_date
 from actions.rules.contract import Answer, Figure
 from knowledge.schema import Window
@@ -49,7 +51,7 @@ def payment_window(ctx: Ctx) -> Answer:
         left = (w.end - day).days
         figures.append(Figure(key="days_left", label="距截止天数", value=left, unit="天"))
         tail = f"，还剩{left}天（截止日当天仍可缴费）" if left else "，今天是最后一天"
-        summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}在{w.name}内{tail}。"
+        summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}处于{w.name}期间{tail}。"
     elif status == "未开始":
         summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}尚未开始。"
     else:
@@ -57,17 +59,24 @@ def payment_window(ctx: Ctx) -> Answer:
         figures.append(Figure(key="days_passed", label="已超过天数", value=passed, unit="天"))
         summary = f"{ctx.where}{w.name}已于{cn_date(w.end)}截止（已过{passed}天）。"
     if status in ("零星缴费期内", "已截止"):
-        late = ctx.find(lambda n: n.scenarios.late_payment)
-        if late:
-            for o in late.value.within:
-                ctx.cite(late.notice, o.cite)
-            steps.append("错过集中缴费期：" + "；".join(o.cite.quote for o in late.value.within)
-                         + "。")
-        else:
-            steps.append("错过缴费期如何处理，本通知未载明。")
+        figures += _if_paid_late(ctx, day, steps)
     w_outcome = windows[0].outcome
     ctx.cite(found.notice, w_outcome.cite)
     return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)
+
+
+def _if_paid_late(ctx: Ctx, day: date, steps: list[str]) -> list[Figure]:
+    """What paying on ``day``, after the concentrated window, costs and from when it covers."""
+    late_q = ctx.q.model_copy(update={"topic": "late_payment", "payment_date": day})
+    late = scenarios.scenario(replace(ctx, q=late_q, citations=ctx.citations, caveats=[]))
+    if late.status != "ok":
+        steps.append("错过集中缴费期如何处理，本通知未载明。")
+        return []
+    steps.append(f"若在{cn_date(day)}缴费：{late.summary}")
+    names = {"amount_due": ("late_amount_due", "此时缴费应缴"),
+             "benefit_start": ("late_benefit_start", "此时缴费待遇开始")}
+    return [Figure(key=names[f.key][0], label=names[f.key][1], value=f.value, unit=f.unit)
+            for f in late.figures if f.key in names]
 
 
 def benefit_period(ctx: Ctx) -> Answer:

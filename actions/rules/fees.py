@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from actions.rules.context import Ctx, cn_date, yuan
+from actions.rules.context import Ctx, yuan
 from actions.rules.contract import Answer, Figure
 from knowledge.loader import Found
 from knowledge.schema import Notice, Subsidy
@@ -290,5 +290,4 @@ def compare_years(ctx: Ctx, other: Ctx) -> Answer:
     summary = (f"{ctx.region.name}个人缴费标准：{ctx.year}年待遇年度{yuan(a.value.yuan)}元"
                f"（{a.notice.doc_no}），{other.year}年待遇年度{yuan(b.value.yuan)}元"
                f"（{b.notice.doc_no}），{trend}。")
-    return ctx.answer("ok", summary, figures=figures,
-                      steps=[f"截至{cn_date(ctx.today)}收录的通知如上。"])
+    return ctx.answer("ok", summary, figures=figures)

@@ -163,7 +163,11 @@ def scenario(ctx: Ctx) -> Answer:
     if on_time:
         steps.append(f"缴费日在{on_time.value.name}内，按期缴费。")
         sc, notice = Scenario(within=[on_time.value.outcome]), on_time.notice
-    outcomes = _for_identity(_branch(ctx, sc, steps, missing), ctx.q.categories)
+    branch = _branch(ctx, sc, steps, missing)
+    outcomes = _for_identity(branch, ctx.q.categories)
+    for other in [o for o in branch or [] if o not in (outcomes or [])]:
+        ctx.cite(notice, other.cite)
+        steps.append(f"另：{_outcome_words(other)}。")
     for note in sc.notes:
         ctx.cite(notice, note.cite)
     notes = [n.text + "。" for n in sc.notes]

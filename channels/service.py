@@ -133,7 +133,7 @@ class Gateway:
             replies = task.result()
             if replies is None:
                 return Outcome("unavailable", msg, conv, backend_s=timing.get("backend"))
-            await asyncio.to_thread(self.store.finish, msg.id, DELIVERED, None, "inline")
+            await asyncio.to_thread(self.store.finish, msg.id, DELIVERED, replies, "inline")
             return Outcome("answered", msg, conv, replies, backend_s=timing.get("backend"))
         # Too late for an inline reply: deliver through the channel's push API when ready.
         self._spawn(self._deliver_late(task, msg, conv))
@@ -142,7 +142,8 @@ class Gateway:
     async def _answer(
         self, msg: Message, conv: Conversation, timing: dict[str, float] | None = None
     ) -> list[Reply] | None:
-        """Ask the bot; store the answer (claim kept) or release the message for retry."""
+        """Ask the bot; on failure release the message for retry. The caller stores the
+        answer (one write: delivered inline, or answered-then-pushed)."""
         started = time.perf_counter()
         try:
             replies = await self.rasa.send(conv.key, msg.text, msg.channel)
@@ -154,7 +155,6 @@ class Gateway:
             return None
         if timing is not None:
             timing["backend"] = time.perf_counter() - started
-        await asyncio.to_thread(self.store.finish_answered, msg.id, replies)
         return replies
 
     async def _deliver_late(
@@ -162,6 +162,7 @@ class Gateway:
     ) -> None:
         replies = await task
         if replies is not None:
+            await asyncio.to_thread(self.store.finish_answered, msg.id, replies)
             await self._push(msg, conv, replies)
 
     async def _push(self, msg: Message, conv: Conversation, replies: list[Reply]) -> None:
@@ -203,6 +204,7 @@ class Gateway:
                     replies = await self._answer(msg, conv)
                     if replies is None:
                         break  # back end still down: stop this round, try again later
+                    await asyncio.to_thread(self.store.finish_answered, msg.id, replies)
                 elif msg.status == ANSWERED:
                     replies = msg.replies
                 else:

@@ -29,7 +29,7 @@ API for the staff console (issue 5): `list_conversations`, `get_conversation`,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -213,6 +214,38 @@ class MessageStore:
             Index(f"{p}ix_msg_status", "status", "claimed_until"),
             Index(f"{p}ix_msg_conv", "conversation_id", "id"),
         )
+        self._prepare_hot_statements()
+
+    def _prepare_hot_statements(self) -> None:
+        """Statements on the per-message path, built once: building SQLAlchemy statements
+        per call costs more than running them on SQLite."""
+        c, m = self.conversations.c, self.messages.c
+        self._q_conv_by_sender = select(self.conversations).where(
+            c.channel == bindparam("channel"), c.sender_hash == bindparam("sender_hash")
+        )
+        self._q_insert_message = insert(self.messages).returning(*self.messages.c)
+        self._q_touch_conv = (
+            update(self.conversations)
+            .where(c.id == bindparam("cid"))
+            .values(
+                last_inbound_at=bindparam("now"),
+                pushes_since_inbound=0,
+                updated_at=bindparam("now"),
+                reply_address=bindparam("address"),
+            )
+        )
+        self._q_finish = (
+            update(self.messages)
+            .where(m.id == bindparam("mid"))
+            .values(
+                status=bindparam("status"),
+                claimed_until=bindparam("claimed_until"),
+                updated_at=bindparam("now"),
+                reply=func.coalesce(bindparam("reply", type_=Text), m.reply),
+                delivery=func.coalesce(bindparam("delivery", type_=String), m.delivery),
+                last_error=func.coalesce(bindparam("error", type_=String), m.last_error),
+            )
+        )
 
     # -- schema ---------------------------------------------------------------------------
     def create_all(self) -> None:
@@ -255,47 +288,33 @@ class MessageStore:
         }
         try:
             with self.engine.begin() as conn:
-                new_id = conn.execute(
-                    insert(self.messages).values(**values).returning(self.messages.c.id)
-                ).scalar_one()
-                conn.execute(
-                    update(self.conversations)
-                    .where(self.conversations.c.id == conv.id)
-                    .values(last_inbound_at=now, pushes_since_inbound=0, updated_at=now)
-                )
+                row = conn.execute(self._q_insert_message, values).one()
+                conn.execute(self._q_touch_conv, {"cid": conv.id, "now": now, "address": sender})
         except IntegrityError:
             if external_id is None:
                 raise
             with self.engine.connect() as conn:
-                row = conn.execute(
+                dup = conn.execute(
                     select(self.messages).where(
                         self.messages.c.channel == channel,
                         self.messages.c.external_id == external_id,
                     )
                 ).one()
-            return Inbound(_message(row), conv, duplicate=True)
-        message = self.get_message(new_id)
-        assert message is not None
-        conv = self.get_conversation(conv.id) or conv
-        return Inbound(message, conv, duplicate=False)
+            return Inbound(_message(dup), conv, duplicate=True)
+        conv = replace(
+            conv, last_inbound_at=now, pushes_since_inbound=0, updated_at=now, reply_address=sender
+        )
+        return Inbound(_message(row), conv, duplicate=False)
 
     def _upsert_conversation(self, channel: str, sender: str, now: datetime) -> Conversation:
         h = self.sender_hash(channel, sender)
         c = self.conversations.c
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(self.conversations).where(c.channel == channel, c.sender_hash == h)
+                self._q_conv_by_sender, {"channel": channel, "sender_hash": h}
             ).first()
         if row is not None:
-            conv = _conversation(row)
-            if conv.reply_address != sender:  # keep the address needed to reply current
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        update(self.conversations)
-                        .where(c.id == conv.id)
-                        .values(reply_address=sender)
-                    )
-            return conv
+            return _conversation(row)
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -327,36 +346,33 @@ class MessageStore:
         delivery: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Set the outcome of a message and release its claim."""
-        values: dict[str, Any] = {
+        """Set the outcome of a message and release its claim (None keeps a field)."""
+        params = {
+            "mid": message_id,
             "status": status,
             "claimed_until": None,
-            "updated_at": utcnow(),
+            "now": utcnow(),
+            "reply": json.dumps(replies, ensure_ascii=False) if replies is not None else None,
+            "delivery": delivery,
+            "error": error[:500] if error is not None else None,
         }
-        if replies is not None:
-            values["reply"] = json.dumps(replies, ensure_ascii=False)
-        if delivery is not None:
-            values["delivery"] = delivery
-        if error is not None:
-            values["last_error"] = error[:500]
         with self.engine.begin() as conn:
-            conn.execute(
-                update(self.messages).where(self.messages.c.id == message_id).values(**values)
-            )
+            conn.execute(self._q_finish, params)
 
     def finish_answered(self, message_id: int, replies: list[dict[str, Any]]) -> None:
         """Store the bot's answer; the claim is kept until the answer is delivered."""
+        now = utcnow()
+        params = {
+            "mid": message_id,
+            "status": ANSWERED,
+            "claimed_until": now + self.claim_ttl,
+            "now": now,
+            "reply": json.dumps(replies, ensure_ascii=False),
+            "delivery": None,
+            "error": None,
+        }
         with self.engine.begin() as conn:
-            conn.execute(
-                update(self.messages)
-                .where(self.messages.c.id == message_id)
-                .values(
-                    status=ANSWERED,
-                    reply=json.dumps(replies, ensure_ascii=False),
-                    claimed_until=utcnow() + self.claim_ttl,
-                    updated_at=utcnow(),
-                )
-            )
+            conn.execute(self._q_finish, params)
 
     def release(self, message_id: int, error: str) -> None:
         """Give up the claim after a failed attempt; the worker will retry it later."""

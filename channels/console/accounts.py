@@ -1,0 +1,302 @@
+"""Console accounts, server-side sessions, sign-in attempts (lock-out) and the audit log.
+
+Tables live in the gateway's database next to the message log, named
+``<DATABASE_TABLE_PREFIX>console_*``. Session cookies carry a random token; only its
+SHA-256 is stored, with the session's CSRF token, so a leaked database does not yield
+usable sessions. All methods are synchronous and short (call them via ``asyncio.to_thread``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from channels.console.config import ConsoleConfig
+from channels.console.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
+from channels.store import utcnow
+
+ROLES = ("staff", "admin")
+ROLE_NAMES = {"staff": "坐席", "admin": "管理员"}
+
+
+class AccountError(ValueError):
+    """A refused account change; the message is Chinese, fit to show."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    active: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf_token: str
+    token_hash: str
+
+
+@dataclass(frozen=True)
+class SignIn:
+    ok: bool
+    user: User | None = None
+    token: str | None = None
+    locked: bool = False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(self, engine: Engine, config: ConsoleConfig, table_prefix: str = "gw_") -> None:
+        self.engine = engine
+        self.config = config
+        p = f"{table_prefix}console_"
+        self.metadata = MetaData()
+        self.users = Table(
+            f"{p}users", self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("username", String(64), nullable=False, unique=True),
+            Column("password_hash", String(256), nullable=False),
+            Column("role", String(16), nullable=False),
+            Column("active", Boolean, nullable=False, default=True),
+            Column("created_at", DateTime, nullable=False),
+        )
+        self.sessions = Table(
+            f"{p}sessions", self.metadata,
+            Column("token_hash", String(64), primary_key=True),
+            Column("user_id", Integer, nullable=False, index=True),
+            Column("csrf_token", String(64), nullable=False),
+            Column("created_at", DateTime, nullable=False),
+            Column("last_seen_at", DateTime, nullable=False),
+            Column("expires_at", DateTime, nullable=False),
+        )
+        self.attempts = Table(
+            f"{p}signin_attempts", self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("username", String(64), nullable=False),
+            Column("ip", String(64), nullable=False, default=""),
+            Column("result", String(8), nullable=False),  # ok | bad | locked
+            Column("at", DateTime, nullable=False),
+            Index(f"{p}ix_attempts_user", "username", "at"),
+        )
+        self.audit = Table(
+            f"{p}audit", self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("at", DateTime, nullable=False, index=True),
+            Column("username", String(64), nullable=False),
+            Column("action", String(32), nullable=False),
+            Column("target", String(128), nullable=False, default=""),
+            Column("detail", Text, nullable=False, default=""),
+            Column("ip", String(64), nullable=False, default=""),
+        )
+
+    def create_all(self) -> None:
+        self.metadata.create_all(self.engine)
+
+    # -- users ----------------------------------------------------------------------------
+    def create_user(self, username: str, password: str, role: str = "staff") -> User:
+        username = username.strip()
+        if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+            raise AccountError("用户名须为 1-64 个字符，且不含空格")
+        if role not in ROLES:
+            raise AccountError("角色只能是 staff（坐席）或 admin（管理员）")
+        problem = password_problem(password)
+        if problem:
+            raise AccountError(problem)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.users).values(
+                    username=username, password_hash=hash_password(password), role=role,
+                    active=True, created_at=utcnow()))
+        except IntegrityError as exc:
+            raise AccountError("该用户名已存在") from exc
+        user = self.get_user_by_name(username)
+        assert user is not None
+        return user
+
+    def set_password(self, username: str, password: str) -> None:
+        problem = password_problem(password)
+        if problem:
+            raise AccountError(problem)
+        with self.engine.begin() as conn:
+            n = conn.execute(update(self.users).where(self.users.c.username == username)
+                             .values(password_hash=hash_password(password))).rowcount
+            if n == 0:
+                raise AccountError("没有该用户")
+            user_id = conn.execute(select(self.users.c.id)
+                                   .where(self.users.c.username == username)).scalar_one()
+            conn.execute(delete(self.sessions).where(self.sessions.c.user_id == user_id))
+
+    def set_active(self, username: str, active: bool) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(self.users).where(self.users.c.username == username)).first()
+            if row is None:
+                raise AccountError("没有该用户")
+            conn.execute(update(self.users).where(self.users.c.id == row.id).values(active=active))
+            if not active:
+                conn.execute(delete(self.sessions).where(self.sessions.c.user_id == row.id))
+
+    def get_user_by_name(self, username: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.users).where(self.users.c.username == username)).first()
+        return _user(row) if row is not None else None
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(self.users).order_by(self.users.c.username)).all()
+        return [_user(r) for r in rows]
+
+    def has_admin(self) -> bool:
+        with self.engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(self.users).where(
+                self.users.c.role == "admin", self.users.c.active.is_(True))).scalar_one()
+        return n > 0
+
+    def bootstrap_admin(self) -> User | None:
+        """Create the first admin from CONSOLE_ADMIN_USER / _PASSWORD when none exists."""
+        cfg = self.config
+        if not (cfg.admin_user and cfg.admin_password) or self.has_admin():
+            return None
+        existing = self.get_user_by_name(cfg.admin_user)
+        if existing is not None:
+            return None
+        user = self.create_user(cfg.admin_user, cfg.admin_password, "admin")
+        self.log(user.username, "create_admin", user.username, "CONSOLE_ADMIN_USER")
+        return user
+
+    # -- sign-in and lock-out ---------------------------------------------------------------
+    def failures(self, username: str) -> int:
+        """Failed sign-ins within the lock-out window since the last successful one."""
+        a = self.attempts.c
+        since = utcnow() - timedelta(seconds=self.config.lockout_s)
+        with self.engine.connect() as conn:
+            last_ok = conn.execute(select(func.max(a.at)).where(
+                a.username == username, a.result == "ok")).scalar_one()
+            if last_ok is not None and last_ok > since:
+                since = last_ok
+            return conn.execute(select(func.count()).select_from(self.attempts).where(
+                a.username == username, a.result == "bad", a.at > since)).scalar_one()
+
+    def is_locked(self, username: str) -> bool:
+        return self.failures(username) >= self.config.lockout_threshold
+
+    def sign_in(self, username: str, password: str, ip: str) -> SignIn:
+        username = username.strip()[:64]
+        if self.is_locked(username):
+            self._attempt(username, ip, "locked")
+            return SignIn(ok=False, locked=True)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.users).where(self.users.c.username == username)).first()
+        stored = row.password_hash if row is not None else DUMMY_HASH
+        good = verify_password(password, stored) and row is not None and bool(row.active)
+        if not good:
+            self._attempt(username, ip, "bad")
+            return SignIn(ok=False, locked=self.is_locked(username))
+        self._attempt(username, ip, "ok")
+        user = _user(row)
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.sessions).values(
+                token_hash=_token_hash(token), user_id=user.id,
+                csrf_token=secrets.token_urlsafe(32), created_at=now, last_seen_at=now,
+                expires_at=now + timedelta(seconds=self.config.session_ttl_s)))
+            conn.execute(delete(self.sessions).where(self.sessions.c.expires_at < now))
+        return SignIn(ok=True, user=user, token=token)
+
+    def _attempt(self, username: str, ip: str, result: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.attempts).values(
+                username=username, ip=ip[:64], result=result, at=utcnow()))
+
+    # -- sessions ---------------------------------------------------------------------------
+    def session(self, token: str | None) -> Session | None:
+        """The live session for a cookie token (and touch it), or None."""
+        if not token or len(token) > 128:
+            return None
+        h = _token_hash(token)
+        s, u = self.sessions.c, self.users.c
+        now = utcnow()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at, u.id, u.username,
+                       u.role, u.active)
+                .join_from(self.sessions, self.users, s.user_id == u.id)
+                .where(s.token_hash == h)).first()
+        if row is None:
+            return None
+        idle_limit = row.last_seen_at + timedelta(seconds=self.config.idle_timeout_s)
+        if row.expires_at < now or idle_limit < now or not row.active:
+            self.end_session(token)
+            return None
+        if (now - row.last_seen_at).total_seconds() > 30:
+            with self.engine.begin() as conn:
+                conn.execute(update(self.sessions).where(s.token_hash == h)
+                             .values(last_seen_at=now))
+        user = User(id=row.id, username=row.username, role=row.role, active=row.active)
+        return Session(user=user, csrf_token=row.csrf_token, token_hash=h)
+
+    def end_session(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(self.sessions).where(
+                self.sessions.c.token_hash == _token_hash(token)))
+
+    # -- audit ------------------------------------------------------------------------------
+    def log(self, username: str, action: str, target: str = "", detail: str = "",
+            ip: str = "") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.audit).values(
+                at=utcnow(), username=username[:64], action=action[:32], target=target[:128],
+                detail=detail[:2000], ip=ip[:64]))
+
+    def audit_entries(self, limit: int = 200, action: str | None = None) -> list[dict[str, Any]]:
+        q = select(self.audit).order_by(self.audit.c.id.desc()).limit(limit)
+        if action:
+            q = q.where(self.audit.c.action == action)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _user(row: Any) -> User:
+    return User(id=row.id, username=row.username, role=row.role, active=bool(row.active))
+
+
+def accounts_for(engine: Engine, table_prefix: str, config: ConsoleConfig | None = None,
+                 ) -> Accounts:
+    accounts = Accounts(engine, config or ConsoleConfig.from_env(), table_prefix)
+    accounts.create_all()
+    return accounts
+
+
+def datetime_label(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""

@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,36 +98,43 @@ async def run_load(senders: int, messages: int, send) -> tuple[list[float], list
     return latencies, overheads
 
 
-def server_overhead(resp: httpx.Response) -> float | None:
-    timing = dict(
-        part.strip().split(";dur=") for part in resp.headers.get("server-timing", "").split(",")
-        if ";dur=" in part
-    )
+def server_overhead(header: str) -> float | None:
+    timing = dict(part.strip().split(";dur=") for part in header.split(",") if ";dur=" in part)
     if "gateway" in timing and "backend" in timing:
         return float(timing["gateway"]) - float(timing["backend"])
     return None
 
 
-async def bench(args: argparse.Namespace, rasa_url: str, gateway_url: str) -> None:
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bench(
+    args: argparse.Namespace, rasa_url: str, gateway_url: str, gateway_pid: int
+) -> None:
     from twilio.request_validator import RequestValidator
 
     run_id = uuid.uuid4().hex[:6]
     sids = itertools.count()
     validator = RequestValidator(TOKEN)
-    limits = httpx.Limits(max_connections=args.senders * 2)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    # aiohttp, not httpx, as load generator: httpx costs several ms of CPU per request here.
+    connector = aiohttp.TCPConnector(limit=args.senders * 2)
+    async with aiohttp.ClientSession(connector=connector) as http:
 
         async def direct(i: int, j: int) -> None:
-            resp = await http.post(f"{rasa_url}/webhooks/rest/webhook", json={
+            async with http.post(f"{rasa_url}/webhooks/rest/webhook", json={
                 "sender": f"d{run_id}-{i}", "message": args.question,
-                "metadata": {"channel": "web"}})
-            assert resp.status_code == 200
+                "metadata": {"channel": "web"}}) as resp:
+                await resp.read()
+                assert resp.status == 200
 
         async def api(i: int, j: int) -> float | None:
-            resp = await http.post(f"{gateway_url}/api/chat", json={
-                "sender": f"a{run_id}-{i}", "message": args.question, "channel": "web"})
-            assert resp.status_code == 200 and resp.json()["status"] == "answered", resp.text
-            return server_overhead(resp)
+            async with http.post(f"{gateway_url}/api/chat", json={
+                "sender": f"a{run_id}-{i}", "message": args.question, "channel": "web"}) as resp:
+                data = await resp.json()
+                assert resp.status == 200 and data["status"] == "answered", data
+                return server_overhead(resp.headers.get("server-timing", ""))
 
         async def sms(i: int, j: int) -> None:
             params = {"MessageSid": f"SM{run_id}{next(sids):08d}", "From": f"+86138{i:08d}",
@@ -134,9 +142,10 @@ async def bench(args: argparse.Namespace, rasa_url: str, gateway_url: str) -> No
             url = "http://bench.example.org/sms/twilio"
             headers = {"X-Twilio-Signature": validator.compute_signature(url, params),
                        "Content-Type": "application/x-www-form-urlencoded"}
-            resp = await http.post(f"{gateway_url}/sms/twilio", content=urlencode(params),
-                                   headers=headers)
-            assert resp.status_code == 200 and "<Message>" in resp.text, resp.text
+            async with http.post(f"{gateway_url}/sms/twilio", data=urlencode(params),
+                                 headers=headers) as resp:
+                body = await resp.text()
+                assert resp.status == 200 and "<Message>" in body, body
 
         # warm-up: connections, caches, SQLite file
         await run_load(args.senders, 3, direct)
@@ -144,8 +153,11 @@ async def bench(args: argparse.Namespace, rasa_url: str, gateway_url: str) -> No
         await run_load(args.senders, 3, sms)
         rows: list[tuple[str, list[float]]] = []
         direct_lat, _ = await run_load(args.senders, args.messages, direct)
+        cpu0 = cpu_seconds(gateway_pid)
         api_lat, api_over = await run_load(args.senders, args.messages, api)
+        cpu1 = cpu_seconds(gateway_pid)
         sms_lat, _ = await run_load(args.senders, args.messages, sms)
+        cpu2 = cpu_seconds(gateway_pid)
         direct2, _ = await run_load(args.senders, args.messages, direct)
         direct_lat += direct2
         rows = [("direct Rasa", direct_lat), ("gateway /api/chat", api_lat),
@@ -156,6 +168,9 @@ async def bench(args: argparse.Namespace, rasa_url: str, gateway_url: str) -> No
     for name, lat in rows:
         p50, p95 = pct(lat, 50), pct(lat, 95)
         print(f"{name:24} {len(lat):6d} {p50:8.2f} {p95:8.2f} {p50 - d50:7.2f} {p95 - d95:7.2f}")
+    n = args.senders * args.messages
+    print(f"gateway CPU per request: /api/chat {(cpu1 - cpu0) / n * 1000:.2f} ms, "
+          f"/sms/twilio {(cpu2 - cpu1) / n * 1000:.2f} ms")
     if api_over:
         print(f"gateway overhead from Server-Timing (total - backend), /api/chat: "
               f"p50 {pct(api_over, 50):.2f} ms, p95 {pct(api_over, 95):.2f} ms, "
@@ -169,6 +184,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=50)
     parser.add_argument("--fake-delay-ms", type=float, default=25.0)
     parser.add_argument("--question", default="会宁县2022年居民医保个人缴费标准是多少")
+    parser.add_argument("--pin", action="store_true",
+                        help="gateway on CPU 1, fake Rasa and load generator on CPU 0")
     parser.add_argument("--serve-fake-rasa", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_rasa:
@@ -185,6 +202,10 @@ def main() -> None:
                  "--fake-delay-ms", str(args.fake_delay_ms)],
                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             rasa_url = f"http://127.0.0.1:{port}"
+            if args.pin:
+                os.sched_setaffinity(procs[-1].pid, {0})
+        if args.pin:
+            os.sched_setaffinity(0, {0})
         wait_ready(f"{rasa_url}/")
         tmp = tempfile.mkdtemp(prefix="bench-gateway-")
         gw_port = free_port()
@@ -196,9 +217,11 @@ def main() -> None:
         log = open(f"{tmp}/gateway.log", "wb")  # noqa: SIM115 - closed with the process
         procs.append(subprocess.Popen([sys.executable, "-m", "channels"], cwd=ROOT, env=env,
                                       stdout=log, stderr=subprocess.STDOUT))
+        if args.pin:
+            os.sched_setaffinity(procs[-1].pid, {1})
         gateway_url = f"http://127.0.0.1:{gw_port}"
         wait_ready(f"{gateway_url}/healthz")
-        asyncio.run(bench(args, rasa_url, gateway_url))
+        asyncio.run(bench(args, rasa_url, gateway_url, procs[-1].pid))
     finally:
         for proc in reversed(procs):
             proc.terminate()

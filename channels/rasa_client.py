@@ -7,11 +7,15 @@ so the bot's actions render for the medium. The conversation id sent to Rasa is 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import httpx
+import aiohttp
 
 from channels.replies import Reply, from_rasa
+
+# aiohttp rather than httpx on this hot path: httpx/httpcore cost several ms of CPU per
+# request under concurrency here (see bench/gateway.py); aiohttp well under one.
 
 
 class BackendUnavailable(Exception):
@@ -22,24 +26,38 @@ class RasaClient:
     def __init__(self, base_url: str, timeout_s: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(3.0, timeout_s)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=40),
-        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Created lazily: a session belongs to the running event loop.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(
+                    total=self.timeout_s, connect=min(3.0, self.timeout_s)
+                ),
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                json_serialize=lambda obj: json.dumps(obj, ensure_ascii=False),
+            )
+        return self._session
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
         payload = {"sender": conversation_id, "message": text, "metadata": {"channel": channel}}
         try:
-            resp = await self._client.post(f"{self.base_url}/webhooks/rest/webhook", json=payload)
-        except httpx.HTTPError as exc:
+            async with self._client().post(
+                f"{self.base_url}/webhooks/rest/webhook", json=payload
+            ) as resp:
+                status = resp.status
+                raw = await resp.read()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise BackendUnavailable(f"rasa: {type(exc).__name__}") from exc
-        if resp.status_code != 200:
-            raise BackendUnavailable(f"rasa: HTTP {resp.status_code}")
+        if status != 200:
+            raise BackendUnavailable(f"rasa: HTTP {status}")
         try:
-            body: Any = resp.json()
+            body: Any = json.loads(raw)
         except ValueError as exc:
             raise BackendUnavailable("rasa: response is not JSON") from exc
         if not isinstance(body, list):
@@ -53,17 +71,18 @@ class RasaClient:
     async def set_paused(self, conversation_id: str, paused: bool) -> bool:
         """Pause/resume the bot for one conversation (needs `rasa run --enable-api`)."""
         event = {"event": "pause" if paused else "resume"}
+        url = f"{self.base_url}/conversations/{conversation_id}/tracker/events"
         try:
-            resp = await self._client.post(
-                f"{self.base_url}/conversations/{conversation_id}/tracker/events", json=event
-            )
-        except httpx.HTTPError:
+            async with self._client().post(url, json=event) as resp:
+                return resp.status == 200
+        except (TimeoutError, aiohttp.ClientError, OSError):
             return False
-        return resp.status_code == 200
 
     async def health(self) -> tuple[bool, str]:
         try:
-            resp = await self._client.get(f"{self.base_url}/", timeout=2.0)
-        except httpx.HTTPError as exc:
+            async with self._client().get(
+                f"{self.base_url}/", timeout=aiohttp.ClientTimeout(total=2.0)
+            ) as resp:
+                return resp.status == 200, f"HTTP {resp.status}"
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return False, type(exc).__name__
-        return resp.status_code == 200, f"HTTP {resp.status_code}"

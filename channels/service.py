@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from channels.rasa_client import BackendUnavailable, RasaClient
 from channels.replies import Reply, text_reply
@@ -44,6 +44,7 @@ from channels.store import (
 )
 
 log = logging.getLogger("channels.service")
+T = TypeVar("T")
 
 
 class DeliveryError(Exception):
@@ -108,7 +109,7 @@ class Gateway:
         budget_s: float,
         intercept: Intercept | None = None,
     ) -> Outcome:
-        inbound = await asyncio.to_thread(
+        inbound = await self._db(
             self.store.record_inbound, channel, sender, text, external_id
         )
         msg, conv = inbound.message, inbound.conversation
@@ -118,12 +119,12 @@ class Gateway:
         if intercept is not None:
             handled = await intercept(conv, text)
             if handled is not None:
-                await asyncio.to_thread(
+                await self._db(
                     self.store.finish, msg.id, HANDLED, handled, "inline" if handled else "none"
                 )
                 return Outcome("handled", msg, conv, handled)
         if conv.taken_over:
-            await asyncio.to_thread(self.store.finish, msg.id, HANDLED, [], "staff")
+            await self._db(self.store.finish, msg.id, HANDLED, [], "staff")
             return Outcome("staff", msg, conv)
 
         timing: dict[str, float] = {}
@@ -133,7 +134,7 @@ class Gateway:
             replies = task.result()
             if replies is None:
                 return Outcome("unavailable", msg, conv, backend_s=timing.get("backend"))
-            await asyncio.to_thread(self.store.finish, msg.id, DELIVERED, replies, "inline")
+            await self._db(self.store.finish, msg.id, DELIVERED, replies, "inline")
             return Outcome("answered", msg, conv, replies, backend_s=timing.get("backend"))
         # Too late for an inline reply: deliver through the channel's push API when ready.
         self._spawn(self._deliver_late(task, msg, conv))
@@ -151,7 +152,7 @@ class Gateway:
             if timing is not None:
                 timing["backend"] = time.perf_counter() - started
             log.warning("message %s left pending: %s", msg.id, exc)
-            await asyncio.to_thread(self.store.release, msg.id, str(exc))
+            await self._db(self.store.release, msg.id, str(exc))
             return None
         if timing is not None:
             timing["backend"] = time.perf_counter() - started
@@ -162,55 +163,55 @@ class Gateway:
     ) -> None:
         replies = await task
         if replies is not None:
-            await asyncio.to_thread(self.store.finish_answered, msg.id, replies)
+            await self._db(self.store.finish_answered, msg.id, replies)
             await self._push(msg, conv, replies)
 
     async def _push(self, msg: Message, conv: Conversation, replies: list[Reply]) -> None:
         outbound = self.outbounds.get(msg.channel)
         if outbound is None:
-            await asyncio.to_thread(
+            await self._db(
                 self.store.finish, msg.id, FAILED, None, None, "no outbound for channel"
             )
             return
         if isinstance(outbound, StoredOutbound):
-            await asyncio.to_thread(self.store.finish, msg.id, DELIVERED, None, "stored")
+            await self._db(self.store.finish, msg.id, DELIVERED, None, "stored")
             return
         try:
             await outbound.push(conv, replies)
         except DeliveryError as exc:
             if exc.retryable:
                 log.warning("push of message %s failed, will retry: %s", msg.id, exc)
-                await asyncio.to_thread(self.store.release, msg.id, str(exc))
+                await self._db(self.store.release, msg.id, str(exc))
             else:
                 log.warning("push of message %s impossible: %s", msg.id, exc)
-                await asyncio.to_thread(self.store.finish, msg.id, FAILED, None, None, str(exc))
+                await self._db(self.store.finish, msg.id, FAILED, None, None, str(exc))
             return
-        await asyncio.to_thread(self.store.finish, msg.id, DELIVERED, None, "push")
+        await self._db(self.store.finish, msg.id, DELIVERED, None, "push")
 
     # -- retry worker ---------------------------------------------------------------------
     async def run_due_once(self, limit: int = 20) -> int:
         """Process pending / undelivered messages once; returns how many were claimed."""
         async with self._due_lock:
-            due = await asyncio.to_thread(self.store.claim_due, limit)
+            due = await self._db(self.store.claim_due, limit)
             for msg in due:
-                conv = await asyncio.to_thread(self.store.get_conversation, msg.conversation_id)
+                conv = await self._db(self.store.get_conversation, msg.conversation_id)
                 if conv is None:
                     continue
                 if conv.taken_over or conv.opted_out:
                     reason = "staff" if conv.taken_over else "opted_out"
-                    await asyncio.to_thread(self.store.finish, msg.id, HANDLED, None, reason)
+                    await self._db(self.store.finish, msg.id, HANDLED, None, reason)
                     continue
                 if msg.status == PENDING:
                     replies = await self._answer(msg, conv)
                     if replies is None:
                         break  # back end still down: stop this round, try again later
-                    await asyncio.to_thread(self.store.finish_answered, msg.id, replies)
+                    await self._db(self.store.finish_answered, msg.id, replies)
                 elif msg.status == ANSWERED:
                     replies = msg.replies
                 else:
                     continue
                 await self._push(msg, conv, replies)
-            await asyncio.to_thread(self.store.give_up_exhausted)
+            await self._db(self.store.give_up_exhausted)
             return len(due)
 
     async def retry_loop(self) -> None:
@@ -231,7 +232,7 @@ class Gateway:
         opted out, WeChat 48 h window or quota, provider error). Raises KeyError if the
         conversation does not exist.
         """
-        conv = await asyncio.to_thread(self.store.get_conversation, conversation_id)
+        conv = await self._db(self.store.get_conversation, conversation_id)
         if conv is None:
             raise KeyError(conversation_id)
         error: str | None = None
@@ -247,7 +248,7 @@ class Gateway:
                 except DeliveryError as exc:
                     error = str(exc)
         status = "failed" if error else "sent"
-        return await asyncio.to_thread(
+        return await self._db(
             self.store.record_outbound, conv.id, text, author, status, error
         )
 
@@ -255,20 +256,25 @@ class Gateway:
         self, channel: str, sender: str, text: str, author: str = "staff"
     ) -> Message:
         """Like `send_to_conversation`, addressed by channel and raw sender id."""
-        conv = await asyncio.to_thread(self.store.find_conversation, channel, sender)
+        conv = await self._db(self.store.find_conversation, channel, sender)
         if conv is None:
             raise KeyError(f"no conversation on {channel} for that sender")
         return await self.send_to_conversation(conv.id, text, author)
 
     async def take_over(self, conversation_id: int, taken_over: bool) -> None:
         """Staff take over (bot paused) or hand back; also tells Rasa when its API is on."""
-        conv = await asyncio.to_thread(self.store.get_conversation, conversation_id)
+        conv = await self._db(self.store.get_conversation, conversation_id)
         if conv is None:
             raise KeyError(conversation_id)
-        await asyncio.to_thread(self.store.set_taken_over, conversation_id, taken_over)
+        await self._db(self.store.set_taken_over, conversation_id, taken_over)
         await self.rasa.set_paused(conv.key, taken_over)
 
     # -- housekeeping ---------------------------------------------------------------------
+    async def _db(self, fn: Callable[..., T], *args: object) -> T:
+        """Run a (synchronous, short) store call off the event loop. Running SQLite calls
+        inline was tried: less CPU, but commits stall every request (bench/gateway.py)."""
+        return await asyncio.to_thread(fn, *args)
+
     def _spawn(self, coro: Awaitable[object]) -> asyncio.Task:  # type: ignore[type-arg]
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)

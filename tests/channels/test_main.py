@@ -1,0 +1,58 @@
+"""`python -m channels` serves the gateway configured from environment variables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from channels.settings import Settings
+from tests.channels.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_settings_from_env() -> None:
+    s = Settings.from_env({"PORT": "8100", "RASA_URL": "http://rasa:5005/", "WECHAT_TOKEN": "t",
+                           "WECHAT_REPLY_BUDGET_S": "3.5", "TWILIO_AUTH_TOKEN": ""})
+    assert s.port == 8100 and s.rasa_url == "http://rasa:5005"
+    assert s.wechat_enabled and not s.twilio_enabled and s.wechat_reply_budget_s == 3.5
+    assert s.database_url == "sqlite:///channels.db"
+    try:
+        Settings.from_env({"PORT": "eighty"})
+    except ValueError as exc:
+        assert "PORT" in str(exc)
+    else:
+        raise AssertionError("a bad number must be reported")
+
+
+def test_python_m_channels_serves_healthz(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/gw.db", "RASA_URL": f"http://127.0.0.1:{free_port()}"}
+    proc = subprocess.Popen([sys.executable, "-m", "channels"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                resp = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+                assert time.monotonic() < deadline, "gateway did not start"
+                time.sleep(0.2)
+        assert resp.status_code == 200
+        body = resp.json()
+        assert body["checks"]["database"]["ok"] and not body["checks"]["rasa"]["ok"]
+        assert not body["checks"]["twilio"]["configured"]
+        # a channel without its secret refuses traffic instead of accepting it unsigned
+        assert httpx.post(f"http://127.0.0.1:{port}/wechat", content=b"<xml/>").status_code == 503
+        assert httpx.post(f"http://127.0.0.1:{port}/sms/twilio", content=b"").status_code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

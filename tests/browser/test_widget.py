@@ -1,0 +1,85 @@
+"""The FAQ widget on a host page (strict CSP), answered by the live bot through the gateway."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Page, expect
+
+from actions.rules import Question, answer_question
+from tests.browser.conftest import screenshot
+
+FEE_QUESTION = "会宁县2022年居民医保个人缴费标准是多少"
+
+
+def test_widget_answers_fee_question_with_figure_and_basis(page: Page, gateway_url: str) -> None:
+    # The figure the notice gives (会政办发〔2021〕68号 一: 个人参保缴费标准为 320 元/人), and the
+    # rule layer agrees with it.
+    expected = answer_question(Question(topic="fee", region="会宁县", benefit_year=2022))
+    standard = expected.figure("standard")
+    assert standard is not None and str(standard.value) == "320"
+
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    started = time.monotonic()
+    page.goto(f"{gateway_url}/widget/demo?region=会宁县")
+    launcher = page.locator("yibao-widget button.launcher")
+    expect(launcher).to_have_accessible_name("医保咨询")
+    load_s = time.monotonic() - started
+
+    # Host page CSS (`button { font-size: 28px !important }`) does not reach the widget.
+    assert launcher.evaluate("b => getComputedStyle(b).fontSize") == "16px"
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+
+    launcher.click()
+    dialog = page.get_by_role("dialog", name="医保参保缴费助手")
+    expect(dialog).to_be_visible()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    field = page.get_by_label("输入您的问题")
+    expect(field).to_be_focused()
+    expect(dialog.get_by_role("group", name="常见问题").get_by_role("button")).to_have_count(6)
+
+    asked = time.monotonic()
+    field.fill(FEE_QUESTION)
+    field.press("Enter")
+    figure = dialog.locator("dl.figs div[data-key='standard'] dd").last
+    expect(figure).to_have_text("320元", timeout=60_000)
+    answer_s = time.monotonic() - asked
+    answer = dialog.locator(".msg.bot").filter(has=page.locator("dl.figs")).last
+    expect(answer).to_contain_text("2022")  # the year the answer is for
+    basis = answer.locator("details.basis")
+    expect(basis.locator("li").first).to_be_hidden()
+    basis.locator("summary").click()
+    expect(basis.locator("li").first).to_be_visible()
+    expect(basis).to_contain_text("会政办发〔2021〕68号")
+    expect(basis).to_contain_text("320")
+    expect(answer.get_by_role("button", name="缴费渠道")).to_be_visible()
+    screenshot(page, "widget-fee-answer")
+
+    # The conversation survives a reload.
+    page.reload()
+    expect(launcher).to_have_accessible_name("收起咨询")  # it was open: it stays open
+    expect(page.locator("yibao-widget dl.figs div[data-key='standard'] dd").last).to_have_text("320元")
+    expect(page.locator("yibao-widget .msg.user").last).to_have_text(FEE_QUESTION)
+
+    # Keyboard: Escape closes the panel and gives focus back to the launcher.
+    page.get_by_label("输入您的问题").focus()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(launcher).to_have_accessible_name("医保咨询")
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+
+    # Mobile width: the panel takes the whole screen.
+    page.set_viewport_size({"width": 375, "height": 740})
+    box = page.get_by_role("dialog").bounding_box()
+    assert box is not None and box["width"] == 375
+    screenshot(page, "widget-mobile")
+
+    # No CSP violation or script error under the demo page's strict policy.
+    assert not problems, problems
+    print(f"\nwidget: demo page + widget visible in {load_s * 1000:.0f} ms; "
+          f"fee answer in {answer_s * 1000:.0f} ms")

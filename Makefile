@@ -5,7 +5,7 @@ RASA_VENV := .venv-rasa
 APP_STAMP := $(VENV)/.installed
 RASA_STAMP := $(RASA_VENV)/.installed
 
-.PHONY: test run lint unit bench vocab train bot-validate bot-stories bot-e2e
+.PHONY: test run lint unit bench vocab train bot-validate bot-stories bot-e2e chromium
 
 $(APP_STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,8 +25,12 @@ $(RASA_STAMP): bot/requirements-rasa.txt bot/requirements-bot.txt
 lint: $(APP_STAMP)
 	$(VENV)/bin/ruff check .
 
-unit: $(APP_STAMP) train
+unit: $(APP_STAMP) train chromium
 	$(VENV)/bin/pytest -q tests
+
+# Browser tests (tests/browser) drive Debian's Chromium; Playwright's own download is not used.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 test: lint bot-validate bot-stories unit
 

@@ -29,18 +29,19 @@ async def knowledge_page(request: Request) -> HTTPResponse:
     regions, years = await asyncio.to_thread(knowledge_view.regions_and_years)
     region = (request.args.get("region") or "").strip()
     raw_year = (request.args.get("year") or "").strip()
-    error = ""
+    errors: list[str] = []
     year = None
     if region and region not in regions:
-        error, region = "未收录该地区的通知", ""
+        errors.append("未收录该地区的通知")
+        region = ""
     if raw_year:
         if raw_year.isdigit():
             year = int(raw_year)
         else:
-            error = "年度应为数字，例如 2022"
+            errors.append("年度应为数字，例如 2022")
     notices = await asyncio.to_thread(knowledge_view.notice_views, region, year)
     return render(request, "knowledge.html", notices=notices, regions=regions, years=years,
-                  region=region, year=year, error=error)
+                  region=region, year=year, errors=errors)
 
 
 @bp.get("/dashboard")

@@ -198,3 +198,24 @@ def test_phone_numbers_never_logged_in_clear(
     assert "sms from" in text
     assert "13612349876" not in text
     assert "9876" in text
+
+
+def test_slow_backend_apologises_then_sends_answer_once(tmp_path: Path) -> None:
+    async def main() -> None:
+        rasa = FakeRasa(delay_s=1.5)
+        twilio = FakeTwilio()
+        async with serve(rasa.app()) as rasa_url, serve(twilio.app()) as twilio_url:
+            settings = gateway_settings(tmp_path, rasa_url=rasa_url,
+                                        twilio_api_base_url=twilio_url, sync_reply_budget_s=0.5)
+            app = gateway_app(settings)
+            async with serve(app) as base, client(base) as http:
+                resp = await _post(http, sms_params("退役军人怎么参保", "+8613600004444"))
+                parts = twiml_messages(resp.text)
+                assert len(parts) == 1 and "12393" in parts[0]
+                await wait_for(lambda: len(twilio.sent) == 1)
+                assert twilio.sent[0]["Body"] == "答复：退役军人怎么参保"
+                assert twilio.sent[0]["From"] == settings.twilio_from_number
+                await asyncio.sleep(0.6)
+                assert len(twilio.sent) == 1 and len(rasa.calls) == 1
+
+    asyncio.run(main())

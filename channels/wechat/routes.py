@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -51,6 +52,15 @@ async def verify_url(request: Request) -> HTTPResponse:
 
 def _fixed(reply: str) -> Intercept:
     async def intercept(conv: Conversation, body: str) -> list[Reply] | None:
+        return [text_reply(reply)]
+
+    return intercept
+
+
+def _welcome(gateway: Gateway, reply: str) -> Intercept:
+    async def intercept(conv: Conversation, body: str) -> list[Reply] | None:
+        if conv.opted_out:  # subscribed again
+            await asyncio.to_thread(gateway.store.set_opted_out, conv.id, False)
         return [text_reply(reply)]
 
     return intercept
@@ -106,11 +116,17 @@ async def receive(request: Request) -> HTTPResponse:
     intercept: Intercept | None = None
     if msg_type == "event":
         event = msg.get("Event", "").lower()
+        if event == "unsubscribe":
+            # Nothing more may be sent: pending pushes and staff messages are dropped.
+            conv = await asyncio.to_thread(gateway.store.find_conversation, CHANNEL, sender)
+            if conv is not None:
+                await asyncio.to_thread(gateway.store.set_opted_out, conv.id, True)
+            return text(SUCCESS)
         if event != "subscribe":
-            return text(SUCCESS)  # unsubscribe, menu clicks...: nothing to say
+            return text(SUCCESS)  # menu clicks, location reports...: nothing to say
         external_id = f"event:{sender}:{msg.get('CreateTime', '')}"
         body = "[关注]"
-        intercept = _fixed(texts.wechat_welcome(settings.hotline))
+        intercept = _welcome(gateway, texts.wechat_welcome(settings.hotline))
     else:
         external_id = msg.get("MsgId") or f"msg:{sender}:{msg.get('CreateTime', '')}"
         if msg_type == "text":

@@ -125,6 +125,13 @@ def test_subscribe_welcome_other_types_and_event_dedupe(tmp_path: Path) -> None:
                 path, body = plain_request(event_xml("unsubscribe"))
                 assert (await http.post(path, content=body)).text == "success"
                 assert rasa.calls == []
+                conv = app.ctx.store.list_conversations()[0]
+                assert conv.opted_out  # no customer-service message after unsubscribing
+                sent = await app.ctx.gateway.send_to_conversation(conv.id, "您好")
+                assert sent.status == "failed" and sent.last_error == "opted_out"
+                path, body = plain_request(event_xml("subscribe", create_time=1700000099))
+                await http.post(path, content=body)
+                assert not app.ctx.store.get_conversation(conv.id).opted_out
 
     asyncio.run(main())
 

@@ -80,8 +80,8 @@ def create_app(
     retry_worker: bool = True,
 ) -> Sanic:
     settings = settings or Settings.from_env()
-    install_log_redaction()
     app = Sanic(name or f"channels_{next(_names)}")
+    install_log_redaction()  # after Sanic() has set up its own log handlers
     app.config.REQUEST_MAX_SIZE = max(settings.max_body_bytes, 1024) * 2
     app.config.FALLBACK_ERROR_FORMAT = "json"
 

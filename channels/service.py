@@ -193,7 +193,7 @@ class Gateway:
         """Process pending / undelivered messages once; returns how many were claimed."""
         async with self._due_lock:
             due = await self._db(self.store.claim_due, limit)
-            for msg in due:
+            for index, msg in enumerate(due):
                 conv = await self._db(self.store.get_conversation, msg.conversation_id)
                 if conv is None:
                     continue
@@ -204,7 +204,10 @@ class Gateway:
                 if msg.status == PENDING:
                     replies = await self._answer(msg, conv)
                     if replies is None:
-                        break  # back end still down: stop this round, try again later
+                        # Back end still down: stop this round; the rest waits for the next.
+                        for rest in due[index + 1 :]:
+                            await self._db(self.store.unclaim, rest.id)
+                        break
                     await self._db(self.store.finish_answered, msg.id, replies)
                 elif msg.status == ANSWERED:
                     replies = msg.replies

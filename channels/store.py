@@ -389,6 +389,15 @@ class MessageStore:
                 )
             )
 
+    def unclaim(self, message_id: int) -> None:
+        """Give a claim back without counting an attempt."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(self.messages)
+                .where(self.messages.c.id == message_id)
+                .values(claimed_until=None)
+            )
+
     def claim_due(self, limit: int = 20) -> list[Message]:
         """Claim up to `limit` messages that still need work (pending or undelivered)."""
         m = self.messages.c

@@ -47,7 +47,8 @@ def _fee_answer(text: str) -> None:
 
 def test_sms_fee_question(live_rasa: str, tmp_path: Path) -> None:
     async def main() -> None:
-        settings = gateway_settings(tmp_path, rasa_url=live_rasa)
+        settings = gateway_settings(tmp_path, rasa_url=live_rasa, sync_reply_budget_s=20.0,
+                                    wechat_reply_budget_s=4.0)
         async with serve(gateway_app(settings)) as base, client(base) as http:
             body, headers = signed(sms_params(QUESTION), f"{settings.public_base_url}/sms/twilio")
             resp = await http.post("/sms/twilio", content=body, headers=headers)
@@ -61,7 +62,8 @@ def test_sms_fee_question(live_rasa: str, tmp_path: Path) -> None:
 
 def test_wechat_fee_question(live_rasa: str, tmp_path: Path) -> None:
     async def main() -> None:
-        settings = gateway_settings(tmp_path, rasa_url=live_rasa)
+        settings = gateway_settings(tmp_path, rasa_url=live_rasa, sync_reply_budget_s=20.0,
+                                    wechat_reply_budget_s=4.0)
         async with serve(gateway_app(settings)) as base, client(base) as http:
             path, body = plain_request(text_xml(QUESTION, openid="oLive"))
             resp = await http.post(path, content=body)
@@ -75,7 +77,8 @@ def test_wechat_fee_question(live_rasa: str, tmp_path: Path) -> None:
 
 def test_json_api_fee_question(live_rasa: str, tmp_path: Path) -> None:
     async def main() -> None:
-        settings = gateway_settings(tmp_path, rasa_url=live_rasa)
+        settings = gateway_settings(tmp_path, rasa_url=live_rasa, sync_reply_budget_s=20.0,
+                                    wechat_reply_budget_s=4.0)
         async with serve(gateway_app(settings)) as base, client(base) as http:
             resp = await http.post("/api/chat", json={"sender": "widget-live",
                                                      "message": QUESTION, "channel": "web"})

@@ -16,7 +16,16 @@ from sqlalchemy import and_, exists, false, func, or_, select, update
 
 from actions import handoff_store
 from channels.console.masking import redact_text
-from channels.store import FAILED, PENDING, Conversation, Message, MessageStore, utcnow
+from channels.store import (
+    FAILED,
+    PENDING,
+    Conversation,
+    Message,
+    MessageStore,
+    _conversation,
+    _message,
+    utcnow,
+)
 
 # The bot's fallback responses (bot/domain.yml utter_ask_rephrase / utter_default): an inbound
 # message answered with one of these counts as "not understood".
@@ -175,7 +184,7 @@ def list_conversations(store: MessageStore, f: Filters, limit: int = 100) -> lis
             m.conversation_id == c.id, m.direction == "in",
             or_(m.status == FAILED, and_(m.status == PENDING, m.created_at < stale), marker)))
     with store.engine.connect() as conn:
-        convs = [store.get_conversation(r.id) for r in conn.execute(q.limit(limit)).all()]
+        convs = [_conversation(r) for r in conn.execute(q.limit(limit)).all()]
     rows: list[ConversationRow] = []
     now = utcnow()
     for conv in convs:
@@ -184,9 +193,9 @@ def list_conversations(store: MessageStore, f: Filters, limit: int = 100) -> lis
         with store.engine.connect() as conn:
             count = conn.execute(select(func.count()).select_from(store.messages)
                                  .where(m.conversation_id == conv.id)).scalar_one()
-            last_ids = conn.execute(select(m.id).where(m.conversation_id == conv.id)
-                                    .order_by(m.id.desc()).limit(20)).scalars().all()
-        recent = [x for x in (store.get_message(i) for i in last_ids) if x is not None]
+            recent = [_message(r) for r in conn.execute(
+                select(store.messages).where(m.conversation_id == conv.id)
+                .order_by(m.id.desc()).limit(20)).all()]
         last = recent[0] if recent else None
         rows.append(ConversationRow(
             conv=conv,

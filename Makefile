@@ -29,8 +29,10 @@ unit: $(APP_STAMP) train chromium
 	$(VENV)/bin/pytest -q tests
 
 # Browser tests (tests/browser) drive Debian's Chromium; Playwright's own download is not used.
+# A CJK font makes the screenshots in artifacts/screenshots/ readable.
 chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	fc-list :lang=zh | grep -q . || apt-get install -y fonts-wqy-zenhei || true
 
 test: lint bot-validate bot-stories unit
 

@@ -23,7 +23,7 @@ from sanic.response import json as json_response
 from channels.console.accounts import ROLE_NAMES, Accounts, Session, accounts_for, datetime_label
 from channels.console.config import ConsoleConfig
 from channels.console.masking import redact_text
-from channels.console.queries import CHANNEL_NAMES
+from channels.console.queries import CHANNEL_NAMES, TOPIC_NAMES
 
 bp = Blueprint("console", url_prefix="/console")
 HERE = Path(__file__).parent
@@ -44,6 +44,7 @@ templates.filters["dt"] = datetime_label
 templates.filters["redact"] = redact_text
 templates.globals["CHANNEL_NAMES"] = CHANNEL_NAMES
 templates.globals["ROLE_NAMES"] = ROLE_NAMES
+templates.globals["topic_names"] = TOPIC_NAMES
 
 
 def accounts(app: Sanic) -> Accounts:

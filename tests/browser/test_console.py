@@ -24,6 +24,9 @@ def test_console_take_over_staff_message_hand_back(page: Page, gateway_url: str)
     first = api.post("/api/chat", json={"sender": sender, "message": "你好", "channel": "web"})
     assert first.status_code == 200, first.text
 
+    problems: list[str] = []  # CSP violations and script errors show up as console errors
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{gateway_url}/console/")
     expect(page).to_have_url(f"{gateway_url}/console/login?next=/console/")
     _sign_in(page, gateway_url, "wrong-password-123")
@@ -85,6 +88,10 @@ def test_console_take_over_staff_message_hand_back(page: Page, gateway_url: str)
     page.get_by_role("link", name="统计").click()
     expect(page.locator("svg.chart").first).to_be_visible()
     screenshot(page, "console-dashboard")
+    page.get_by_role("link", name="政策库").click()
+    expect(page.locator("article.notice").first).to_be_visible()
+    # Wrong password: 401 page load is expected; nothing else may fail.
+    assert [p for p in problems if "401" not in p] == [], problems
     print(f"\nconsole: sign-in to conversation list in {list_s * 1000:.0f} ms")
 
 

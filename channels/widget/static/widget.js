@@ -56,7 +56,7 @@
     ".staff { background: #fff7e6; border: 1px solid #f0c36d; }",
     ".system { background: transparent; color: #666; font-size: 12px; text-align: center; max-width: 100%; }",
     ".who { display: block; font-size: 11px; color: #8a5a00; }",
-    ".year { display: inline-block; background: #e8f1fb; color: #0b4f8a; border-radius: 4px; padding: 0 6px; font-size: 12px; margin-top: 6px; }",
+    ".year { display: table; background: #e8f1fb; color: #0b4f8a; border-radius: 4px; padding: 0 6px; font-size: 12px; margin-top: 6px; }",
     "dl.figs { margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 6px; }",
     "dl.figs div { background: #f0f6ee; border-radius: 6px; padding: 4px 8px; }",
     "dl.figs dt { font-size: 11px; color: #555; } dl.figs dd { margin: 0; font-weight: bold; font-size: 15px; }",

@@ -3,6 +3,8 @@ Huining's contribution-years bonus and the enrollment plan."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from actions.rules.context import Ctx, cn_date, yuan
 from actions.rules.contract import Answer, Figure
 from knowledge import dates
@@ -18,6 +20,9 @@ REFUND_REASONS = {
     "other_region": "参加其他统筹地区居民医保", "enlisted": "应征入伍", "prison": "服刑",
     "wrong_region": "错缴异地", "identity_recognized": "缴费后被认定为资助对象",
 }
+BONUS_FIGURES = [("outpatient_limit_plus", "门诊年度限额提高", "元"),
+                 ("inpatient_ratio_plus", "住院报销比例提高", "个百分点"),
+                 ("inpatient_cap_plus", "住院年度最高限额提高", "元")]
 CHANNEL_KINDS = {
     "bank_counter": "银行网点柜台", "mini_program": "微信小程序", "alipay": "支付宝",
     "app": "手机APP", "wechat": "微信公众号/微信平台", "door_to_door": "村（社区）上门收缴",
@@ -135,24 +140,20 @@ def contribution_years(ctx: Ctx) -> Answer:
         return ctx.answer("needs_input", f"{ctx.where}连续参保缴费年限越长报销越高：{table}。"
                           "请问您连续缴费几年？", steps=steps, missing=["continuous_years"])
     reached = [t for t in bonus.tiers if years >= t.years]
-    if not reached:
-        zero = [Figure(key=k, label=label, value=0, unit=u) for k, label, u in (
-            ("outpatient_limit_plus", "门诊年度限额提高", "元"),
-            ("inpatient_ratio_plus", "住院报销比例提高", "个百分点"),
-            ("inpatient_cap_plus", "住院年度最高限额提高", "元"))]
-        return ctx.answer("ok", f"连续缴费{years}年，未达到{bonus.tiers[0].years}年，暂不提高报销标准。",
-                          figures=zero, steps=steps)
-    t = reached[-1]
-    figures = [Figure(key="outpatient_limit_plus", label="门诊年度限额提高",
-                      value=t.outpatient_limit_plus, unit="元"),
-               Figure(key="inpatient_ratio_plus", label="住院报销比例提高",
-                      value=t.inpatient_ratio_plus, unit="个百分点"),
-               Figure(key="inpatient_cap_plus", label="住院年度最高限额提高",
-                      value=t.inpatient_cap_plus, unit="元")]
-    return ctx.answer("ok", f"{ctx.region.name}连续参保缴费{years}年：普通门诊年度报销限额提高"
-                      f"{yuan(t.outpatient_limit_plus)}元，住院报销比例提高{yuan(t.inpatient_ratio_plus)}"
-                      f"个百分点，住院年度最高报销限额提高{yuan(t.inpatient_cap_plus)}元。",
-                      figures=figures, steps=steps)
+    t = reached[-1] if reached else None
+
+    def plus(key: str) -> Decimal:
+        return getattr(t, key) if t else Decimal(0)
+
+    figures = [Figure(key=key, label=label, value=plus(key), unit=unit) for key, label, unit in BONUS_FIGURES]
+    if t is None:
+        summary = f"连续缴费{years}年，未达到{bonus.tiers[0].years}年，暂不提高报销标准。"
+    else:
+        summary = (f"{ctx.region.name}连续参保缴费{years}年：普通门诊年度报销限额提高"
+                   f"{yuan(plus('outpatient_limit_plus'))}元，住院报销比例提高"
+                   f"{yuan(plus('inpatient_ratio_plus'))}个百分点，住院年度最高报销限额提高"
+                   f"{yuan(plus('inpatient_cap_plus'))}元。")
+    return ctx.answer("ok", summary, figures=figures, steps=steps)
 
 
 def plan(ctx: Ctx) -> Answer:

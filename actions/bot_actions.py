@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import coverage
 from actions.handoff_store import record_handoff
 from actions.render import channel_of, render_answer, render_citations
+from actions.rules.contract import Answer
 from actions.slots import (
     INTENT_TOPIC,
     PER_QUESTION_SLOTS,
@@ -32,12 +33,17 @@ log = logging.getLogger(__name__)
 ASK_REGION = "请问您在哪个地区参保？（请说到县区或地市，例如：会宁县、白银市、安康市汉滨区、贵州省）"
 NO_TOPIC = ("好的，已记下。请问您想了解什么？例如：缴费标准和资助、缴费时间、待遇享受期、"
             "新生儿或学生参保、转移接续、退费、缴费渠道。")
-ASK_BIRTH_DATE = "请问宝宝的出生日期是哪天？（例如：2022年3月5日）不清楚可以回复“不知道”。"
-ASK_STOP_DATE = ("请问原来的医保是哪天停保（中断）的？（例如：2022年6月30日）"
-                 "不清楚可以回复“不知道”。")
+ASK_BIRTH_DATE = ("告诉我宝宝的出生日期（例如：2022年3月5日），我可以算出具体从哪天起享受待遇。"
+                  "请问宝宝是哪天出生的？不清楚可以回复“不知道”。")
+ASK_STOP_DATE = ("告诉我原来的医保是哪天停保（中断）的（例如：2022年6月30日），我可以算出具体日期。"
+                 "请问是哪天停保的？不清楚可以回复“不知道”。")
+ASK_PAYMENT_DATE = ("请问是哪天缴费的（或打算哪天缴费）？例如：2022年4月1日，也可以回复“今天”。"
+                    "不清楚可以回复“不知道”。")
 ASK_REPHRASE = "抱歉，我没太理解。能换个说法再问一次吗？例如：“会宁县低保户2022年交多少钱？”"
 GIVE_UP = ("抱歉，这个问题我暂时回答不了。您可以回复“转人工”由工作人员解答，"
            "或咨询当地医保经办机构、拨打12393医保服务热线。")
+OUT_OF_SCOPE = ("抱歉，这个问题不在我的服务范围内。我只能解答城乡居民医保参保缴费的问题"
+                "（缴费标准、资助、缴费时间、待遇期、转移接续、退费等）。")
 RULES_DOWN = ("抱歉，政策计算服务暂时不可用，请稍后再试，或回复“转人工”联系工作人员，"
               "也可拨打12393医保服务热线。")
 
@@ -57,6 +63,31 @@ def _utter(dispatcher: CollectingDispatcher, messages: list[dict[str, Any]]) -> 
     for m in messages:
         dispatcher.utter_message(text=m.get("text"), buttons=m.get("buttons") or [],
                                  json_message=m.get("custom"))
+
+
+# Topics whose answer becomes exact with one more date (asked by newborn_form/transfer_form).
+_TRANSFER = ("stop_date", ("stop_date", "payment_date"))
+DATE_FOR_TOPIC = {"newborn": ("birth_date", ("birth_date", "payment_date")),
+                  "employee_to_resident": _TRANSFER, "resident_to_employee": _TRANSFER,
+                  "cross_region": _TRANSFER}
+
+
+def fallback_guess(tracker: Tracker) -> str | None:
+    """The intent the fallback asked about ("您是想问…吗？"), from the events.
+
+    Read from the events rather than the slot: after the two-stage fallback rewinds the
+    conversation, Rasa 3.6 sends the slot without the value set before the rewind.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "fallback_topic":
+            return event.get("value")
+    return tracker.get_slot("fallback_topic")
+
+
+def is_clarifying(answer: Answer) -> bool:
+    """A question back to the resident (no year or nothing cited yet), not a general answer."""
+    return answer.status == "needs_input" and (
+        answer.benefit_year is None or not answer.citations)
 
 
 def last_topic(tracker: Tracker) -> str | None:
@@ -88,11 +119,11 @@ class ActionAnswer(Action):
 
         intent, entities, metadata = _latest(tracker)
         channel = channel_of(metadata)
-        events: list[EventType] = []
+        events: list[EventType] = [SlotSet("date_needed", None)]
         slots = dict(tracker.slots)
 
         if intent == "affirm":  # "是" after the fallback's "您是想问…吗？"
-            topic = INTENT_TOPIC.get(tracker.get_slot("fallback_topic") or "")
+            topic = INTENT_TOPIC.get(fallback_guess(tracker) or "")
             if topic is None:
                 dispatcher.utter_message(response="utter_anything_else")
                 return events
@@ -127,11 +158,22 @@ class ActionAnswer(Action):
             dispatcher.utter_message(text=RULES_DOWN)
             return events
 
-        _utter(dispatcher, render_answer(answer, channel))
-        if answer.status == "needs_input":  # the rule layer asks (e.g. which benefit year)
+        messages = render_answer(answer, channel)
+        for m in messages:  # what was asked, for the web client (and the end-to-end tests)
+            if "custom" in m:
+                m["custom"]["asked"] = {"categories": draft.fields["categories"],
+                                        **{k: str(v) for k, v in draft.fields.items()
+                                           if k != "categories"}}
+        _utter(dispatcher, messages)
+        if is_clarifying(answer):  # the rule layer asks (e.g. which benefit year)
             return [*events, SlotSet("awaiting", (answer.missing or [None])[0])]
         citations = [c.model_dump(mode="json") for c in answer.citations]
-        return [*events, SlotSet("awaiting", None), SlotSet("last_citations", citations)]
+        events += [SlotSet("awaiting", None), SlotSet("last_citations", citations)]
+        # The answer is general; dates would make it exact: the form asks for them next.
+        form_slot, form_dates = DATE_FOR_TOPIC.get(topic, (None, ()))
+        if form_slot and any(d in answer.missing for d in form_dates):
+            events.append(SlotSet("date_needed", form_slot))
+        return events
 
 
 class ActionCitation(Action):
@@ -208,8 +250,7 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        text = ("抱歉，这个问题不在我的服务范围内。我只能解答城乡居民医保参保缴费的问题"
-                "（缴费标准、资助、缴费时间、待遇期、转移接续、退费等）。")
+        text = OUT_OF_SCOPE
         regions = coverage.covered_regions()
         if regions:
             text += "目前收录的地区：" + "、".join(regions) + "。"
@@ -228,8 +269,11 @@ class ActionAskAffirmation(Action):
                   domain: DomainDict) -> list[EventType]:
         msg = tracker.latest_message or {}
         ranking = [r.get("name") for r in msg.get("intent_ranking") or []]
-        guess = next((n for n in ranking if n in INTENT_TOPIC), None)
-        if guess is None:
+        guess = next((n for n in ranking if n != "nlu_fallback"), None)
+        if guess == "out_of_scope":
+            dispatcher.utter_message(text=OUT_OF_SCOPE + "如果您问的是医保参保缴费，请换个说法再问一次。")
+            return []
+        if guess not in INTENT_TOPIC:
             dispatcher.utter_message(text=ASK_REPHRASE)
             return []
         label = TOPIC_LABEL[INTENT_TOPIC[guess]]
@@ -264,6 +308,10 @@ class ActionAskStopDate(_Say):
     action_name, text = "action_ask_stop_date", ASK_STOP_DATE
 
 
+class ActionAskPaymentDate(_Say):
+    action_name, text = "action_ask_payment_date", ASK_PAYMENT_DATE
+
+
 class ActionAskRephrase(_Say):
     """Second stage of the two-stage fallback."""
 
@@ -282,29 +330,42 @@ class ActionDefaultFallback(Action):
         return [UserUtteranceReverted()]
 
 
+def _validate_date(slot: str, what: str, value: Any,
+                   dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """Accept full dates and "today" (resolved now); a date without its year is asked again."""
+    if value == "today":
+        return {slot: today().isoformat()}
+    if parse_date(value) is None:
+        dispatcher.utter_message(text=f"请告诉我完整的{what}，包括年份，例如：2022年3月5日。")
+        return {slot: None}
+    return {slot: value}
+
+
 class ValidateNewbornForm(FormValidationAction):
-    """Accept only full dates (a date without its year is asked again, never guessed)."""
+    """Birth and payment dates for the newborn calculator (never guessed)."""
 
     def name(self) -> str:
         return "validate_newborn_form"
 
     def validate_birth_date(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        if parse_date(value) is None:
-            dispatcher.utter_message(text="请告诉我完整的出生日期，包括年份，例如：2022年3月5日。")
-            return {"birth_date": None}
-        return {"birth_date": value}
+        return _validate_date("birth_date", "出生日期", value, dispatcher)
+
+    def validate_payment_date(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return _validate_date("payment_date", "缴费日期", value, dispatcher)
 
 
 class ValidateTransferForm(FormValidationAction):
-    """Same rule for the stop date of the previous insurance."""
+    """Stop date of the previous insurance and payment date for the transfer calculators."""
 
     def name(self) -> str:
         return "validate_transfer_form"
 
     def validate_stop_date(self, value: Any, dispatcher: CollectingDispatcher,
                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        if parse_date(value) is None:
-            dispatcher.utter_message(text="请告诉我完整的停保日期，包括年份，例如：2022年6月30日。")
-            return {"stop_date": None}
-        return {"stop_date": value}
+        return _validate_date("stop_date", "停保日期", value, dispatcher)
+
+    def validate_payment_date(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return _validate_date("payment_date", "缴费日期", value, dispatcher)

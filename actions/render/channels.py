@@ -53,8 +53,8 @@ def render_plain(answer: Answer, channel: Channel) -> str:
     limit = SMS_LIMIT if channel == "sms" else WECHAT_LIMIT
     if answer.status == "not_covered":
         return _not_covered(answer, limit, channel)
-    if answer.status == "needs_input":  # a clarifying question from the rule layer
-        return _cut(answer.summary, limit)
+    if answer.status == "needs_input" and (answer.benefit_year is None or not answer.citations):
+        return _cut(answer.summary, limit)  # a clarifying question from the rule layer
     tail = _tail(answer)
     if channel == "sms":
         body = _cut(answer.summary, SMS_LIMIT - len(tail) - 12)
@@ -67,8 +67,6 @@ def render_plain(answer: Answer, channel: Channel) -> str:
     if answer.caveats:
         caveat = answer.caveats[0]
         lines.append(caveat if caveat.startswith("注意") else "注意：" + caveat)
-    if answer.missing:
-        lines.append("如能提供" + "、".join(answer.missing) + "，可以算得更准确。")
     lines.append(tail.strip("（）"))
     if channel == "wechat":
         lines.append("回复“依据”查看政策原文，回复“转人工”联系工作人员。")
@@ -83,7 +81,7 @@ def render_plain(answer: Answer, channel: Channel) -> str:
 def render_answer(answer: Answer, channel: Channel) -> list[Message]:
     """Messages for the dispatcher: ``text``, and for ``web`` buttons and a JSON payload."""
     message: Message = {"text": render_plain(answer, channel)}
-    if channel == "web" and answer.status in ("ok", "not_stated"):
+    if channel == "web" and answer.citations:
         message["buttons"] = [
             {"title": "查看依据", "payload": "/ask_citation"},
             {"title": "转人工", "payload": "/handoff"},

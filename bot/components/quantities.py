@@ -3,7 +3,7 @@
 Pure functions (no Rasa imports). Values:
 
 * ``year``: ``"2022"`` or a relative word ``this_year`` / ``next_year`` / ``last_year``;
-* ``date``: ISO ``"2022-03-05"`` or ``"--03-05"`` when the year is not said;
+* ``date``: ISO ``"2022-03-05"``, ``"--03-05"`` when the year is not said, ``"today"``;
 * ``duration``: ISO 8601 ``"P90D"``, ``"P3M"``, ``"P15Y"``;
 * ``amount``: a decimal string in yuan, ``"350"``.
 """
@@ -17,7 +17,11 @@ _FULL_DATE = re.compile(
     r"(?<!\d)(20\d{2})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*(?:日|号)?"
 )
 _MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})(?:日|号)")
-_YEAR = re.compile(r"(?<!\d)(20\d{2}|\d{2}(?=年度))(?=\s*年)")
+# 2022年 / 2022年度 / 22年度; a bare 22年 only when it cannot be a number of years
+# (连续缴费15年, 满20年 are durations).
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|\d{2}(?=年度)|(?<![连续满缴费交了第共])2\d(?=年(?![内后前以来多])))"
+                   r"(?=\s*年)")
+_REL_DATE = re.compile(r"今天|今日")
 _REL_YEAR = {"今年": "this_year", "明年": "next_year", "去年": "last_year"}
 _REL_YEAR_RE = re.compile("|".join(_REL_YEAR))
 _DURATION = re.compile(r"(?<![\d.])(\d{1,3})\s*(个多月|个月|天|日|周|年)(?!度|\d)")
@@ -51,6 +55,8 @@ def extract(text: str) -> list[dict[str, Any]]:
         mo, d = int(m.group(1)), int(m.group(2))
         if 1 <= mo <= 12 and 1 <= d <= 31:
             add("date", m.start(), m.end(), f"--{mo:02d}-{d:02d}")
+    for m in _REL_DATE.finditer(text):
+        add("date", m.start(), m.end(), "today")
     for m in _YEAR.finditer(text):
         y = int(m.group(1))
         add("year", m.start(), m.end(), str(y + 2000 if y < 100 else y))

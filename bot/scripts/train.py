@@ -8,6 +8,7 @@ to it. Usage: ``python bot/scripts/train.py [--rasa .venv-rasa/bin/rasa] [--prin
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -38,7 +39,14 @@ def content_hash() -> str:
 
 
 def train(rasa: str) -> Path:
+    """Train unless cached; a file lock makes concurrent callers (make, test fixtures) wait."""
     MODELS.mkdir(parents=True, exist_ok=True)
+    with (MODELS / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _train_locked(rasa)
+
+
+def _train_locked(rasa: str) -> Path:
     name = content_hash()
     model = MODELS / f"{name}.tar.gz"
     if not model.exists():

@@ -188,3 +188,24 @@ def test_form_completion_answers_the_question_that_started_the_form(tracker, run
     expected = _expected(topic="newborn", region="会宁", benefit_year=2022,
                          birth_date=date(2022, 3, 5))
     assert messages[0]["text"].startswith(expected.summary)
+
+
+def test_general_newborn_answer_then_asks_for_the_birth_date(tracker, run) -> None:
+    t = tracker("ask_newborn", [], region="会宁", benefit_year="2022")
+    messages, events = run(ActionAnswer(), t)
+    expected = _expected(topic="newborn", region="会宁", benefit_year=2022)
+    assert messages[0]["text"].startswith(expected.summary)
+    assert events[-1] == SlotSet("date_needed", "birth_date")
+
+
+def test_asked_inputs_are_in_the_web_payload(tracker, run) -> None:
+    t = tracker("ask_fee", [{"entity": "category", "value": "dibao"}], region="会宁",
+                benefit_year="2022", category=["dibao"])
+    messages, _ = run(ActionAnswer(), t)
+    assert messages[0]["custom"]["asked"]["categories"] == ["dibao"]
+
+
+def test_fallback_on_out_of_scope_says_so(tracker, run) -> None:
+    t = tracker("nlu_fallback", ranking=["nlu_fallback", "out_of_scope", "ask_fee"])
+    messages, events = run(ActionAskAffirmation(), t)
+    assert "不在我的服务范围" in messages[0]["text"] and events == []

@@ -11,7 +11,8 @@ the gateway's JSON API (`/api/chat`) and the Twilio SMS webhook (signed requests
 Reported: client-side latency p50/p95 for each path, the difference to the direct path, and
 the gateway's own overhead per request from its `Server-Timing` header (total minus the time
 spent waiting for Rasa), which does not suffer from the back end's latency variance.
-The fake Rasa answers after `--fake-delay-ms` (default 25 ms, Rasa's measured p50 here).
+The fake Rasa answers after `--fake-delay-ms` ± `--fake-jitter-ms` (default 25 ± 10 ms; with
+no jitter all senders move in lock-step and each burst of 20 queues behind itself).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def serve_fake_rasa(port: int, delay_ms: float) -> None:
+def serve_fake_rasa(port: int, delay_ms: float, jitter_ms: float) -> None:
+    import random
+
     from sanic import Sanic
     from sanic.response import json, text
 
@@ -61,7 +64,7 @@ def serve_fake_rasa(port: int, delay_ms: float) -> None:
 
     @app.post("/webhooks/rest/webhook")
     async def webhook(request):  # noqa: ANN001, ANN202
-        await asyncio.sleep(delay_ms / 1000)
+        await asyncio.sleep(max(0.0, delay_ms + random.uniform(-jitter_ms, jitter_ms)) / 1000)
         body = request.json
         return json([{"recipient_id": body["sender"],
                       "text": "会宁县2022年度个人缴费320元（依据：会政办发〔2021〕68号）",
@@ -183,13 +186,15 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--messages", type=int, default=50)
     parser.add_argument("--fake-delay-ms", type=float, default=25.0)
+    parser.add_argument("--fake-jitter-ms", type=float, default=10.0,
+                        help="uniform ± jitter; 0 makes the 20 senders move in lock-step")
     parser.add_argument("--question", default="会宁县2022年居民医保个人缴费标准是多少")
     parser.add_argument("--pin", action="store_true",
                         help="gateway on CPU 1, fake Rasa and load generator on CPU 0")
     parser.add_argument("--serve-fake-rasa", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_rasa:
-        serve_fake_rasa(args.serve_fake_rasa, args.fake_delay_ms)
+        serve_fake_rasa(args.serve_fake_rasa, args.fake_delay_ms, args.fake_jitter_ms)
         return
 
     procs: list[subprocess.Popen[bytes]] = []
@@ -199,7 +204,8 @@ def main() -> None:
             port = free_port()
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "bench.gateway", "--serve-fake-rasa", str(port),
-                 "--fake-delay-ms", str(args.fake_delay_ms)],
+                 "--fake-delay-ms", str(args.fake_delay_ms),
+                 "--fake-jitter-ms", str(args.fake_jitter_ms)],
                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             rasa_url = f"http://127.0.0.1:{port}"
             if args.pin:

@@ -23,9 +23,11 @@ original channel and record it; `Gateway.take_over(conversation_id, bool)` pause
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -97,6 +99,9 @@ class Gateway:
         self.outbounds.update(outbounds or {})
         self._tasks: set[asyncio.Task[object]] = set()
         self._due_lock = asyncio.Lock()
+        # SQLite serialises writers anyway: one thread avoids lock and GIL contention.
+        workers = 1 if store.engine.dialect.name == "sqlite" else 8
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="store")
 
     # -- inbound --------------------------------------------------------------------------
     async def receive(
@@ -276,7 +281,8 @@ class Gateway:
     async def _db(self, fn: Callable[..., T], *args: object) -> T:
         """Run a (synchronous, short) store call off the event loop. Running SQLite calls
         inline was tried: less CPU, but commits stall every request (bench/gateway.py)."""
-        return await asyncio.to_thread(fn, *args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
     def _spawn(self, coro: Awaitable[object]) -> asyncio.Task:  # type: ignore[type-arg]
         task = asyncio.ensure_future(coro)

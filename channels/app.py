@@ -150,8 +150,7 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await app.ctx.gateway.drain()
-        await rasa.close()
+        await app.ctx.gateway.close()
         for provider in providers.values():
             close = getattr(provider, "close", None)
             if close is not None:

@@ -294,3 +294,9 @@ class Gateway:
         """Wait for background work (late deliveries) to finish, e.g. at shutdown."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout_s)
+
+    async def close(self) -> None:
+        """Drain background work and release the store thread and the Rasa client."""
+        await self.drain()
+        self._executor.shutdown(wait=False)
+        await self.rasa.close()

@@ -210,7 +210,8 @@ async def logout(request: Request) -> HTTPResponse:
 
 # -- static assets (own files only; no CDN) ---------------------------------------------------
 STATIC = {"console.css": "text/css; charset=utf-8",
-          "console.js": "application/javascript; charset=utf-8"}
+          "console.js": "application/javascript; charset=utf-8",
+          "favicon.svg": "image/svg+xml"}
 
 
 @bp.get("/static/<name:str>")

@@ -159,3 +159,15 @@ def create_app(
             await cs_client.close()
 
     return app
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def app_from_env() -> Sanic:
+    """App factory for `python -m channels` worker processes (settings from the env)."""
+    configure_logging()
+    return create_app(Settings.from_env(), name="channels")

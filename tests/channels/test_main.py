@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from channels.settings import Settings
 from tests.channels.support import free_port
@@ -30,12 +31,14 @@ def test_settings_from_env() -> None:
         raise AssertionError("a bad number must be reported")
 
 
-def test_python_m_channels_serves_healthz(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_python_m_channels_serves_healthz(tmp_path: Path, workers: str) -> None:
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "WORKERS": workers,
            "DATABASE_URL": f"sqlite:///{tmp_path}/gw.db", "RASA_URL": f"http://127.0.0.1:{free_port()}"}
+    log = tmp_path / "gateway.log"
     proc = subprocess.Popen([sys.executable, "-m", "channels"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -43,7 +46,7 @@ def test_python_m_channels_serves_healthz(tmp_path: Path) -> None:
                 resp = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
             except httpx.HTTPError:
-                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+                assert proc.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "gateway did not start"
                 time.sleep(0.2)
         assert resp.status_code == 200
@@ -55,4 +58,9 @@ def test_python_m_channels_serves_healthz(tmp_path: Path) -> None:
         assert httpx.post(f"http://127.0.0.1:{port}/sms/twilio", content=b"").status_code == 404
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError("gateway did not stop on SIGTERM") from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,7 +40,8 @@ def test_python_m_channels_serves_healthz(tmp_path: Path, workers: str) -> None:
            "DATABASE_URL": f"sqlite:///{tmp_path}/gw.db", "RASA_URL": f"http://127.0.0.1:{free_port()}"}
     log = tmp_path / "gateway.log"
     proc = subprocess.Popen([sys.executable, "-m", "channels"], cwd=ROOT, env=env,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)  # its own group: workers die with it
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -57,10 +60,12 @@ def test_python_m_channels_serves_healthz(tmp_path: Path, workers: str) -> None:
         assert httpx.post(f"http://127.0.0.1:{port}/wechat", content=b"<xml/>").status_code == 503
         assert httpx.post(f"http://127.0.0.1:{port}/sms/twilio", content=b"").status_code == 404
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise AssertionError("gateway did not stop on SIGTERM") from None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # any worker left behind

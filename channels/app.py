@@ -21,6 +21,7 @@ import logging
 from sanic import Blueprint, Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import SQLAlchemyError
 from wechatpy.crypto import WeChatCrypto
 
 from channels import health
@@ -130,7 +131,8 @@ def create_app(
 
     @app.exception(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:
-        status = getattr(exc, "status_code", 500)
+        # Message log unreachable: 503, so WeChat retries; nothing was stored or answered.
+        status = 503 if isinstance(exc, SQLAlchemyError) else getattr(exc, "status_code", 500)
         if status >= 500:
             log.exception("unhandled error on %s", request.path)
         message = "请求无效" if status < 500 else "服务暂时不可用，请稍后再试"

@@ -130,3 +130,15 @@ def test_healthz_reports_dependencies(tmp_path: Path) -> None:
                 assert up.status_code == 200 and up.json()["status"] == "ok"
 
     asyncio.run(main())
+
+
+def test_message_log_down_gives_503_not_500(tmp_path: Path) -> None:
+    async def main() -> None:
+        app = gateway_app(gateway_settings(tmp_path))
+        async with serve(app) as base, client(base) as http:
+            app.ctx.store.drop_all()  # the database lost its tables
+            resp = await http.post("/api/chat", json={"sender": "w-9", "message": "你好"})
+            assert resp.status_code == 503
+            assert resp.json()["error"]["message"]
+
+    asyncio.run(main())

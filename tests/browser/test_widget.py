@@ -83,3 +83,55 @@ def test_widget_answers_fee_question_with_figure_and_basis(page: Page, gateway_u
     assert not problems, problems
     print(f"\nwidget: demo page + widget visible in {load_s * 1000:.0f} ms; "
           f"fee answer in {answer_s * 1000:.0f} ms")
+
+
+def test_widget_embedded_cross_origin_under_strict_csp(page: Page, gateway_url: str) -> None:
+    """A bureau site on another origin whose CSP allows only the gateway for script/connect."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    csp = (f"default-src 'none'; script-src {gateway_url}; connect-src {gateway_url}; "
+           "style-src 'none'; img-src 'none'; base-uri 'none'")
+    body = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>白银市医保局</title>'
+            f'</head><body><h1>白银市医疗保障局</h1><script src="{gateway_url}/widget/widget.js" '
+            f'data-region="白银市" data-position="left" data-color="#2e7d32" data-open="true">'
+            f"</script></body></html>").encode()
+
+    class Host(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path != "/":
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Security-Policy", csp)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host_url = f"http://localhost:{server.server_address[1]}/"  # another origin than 127.0.0.1
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(host_url)
+        dialog = page.get_by_role("dialog", name="医保参保缴费助手")
+        expect(dialog).to_be_visible()  # data-open="true"
+        expect(dialog).to_contain_text("白银市")
+        box = dialog.bounding_box()
+        assert box is not None and box["x"] < 100  # data-position="left"
+        field = page.get_by_label("输入您的问题")
+        field.fill("白银市2023年居民医保个人缴费标准是多少")
+        field.press("Enter")
+        expect(dialog.locator(".msg.bot").last).to_contain_text("白银", timeout=60_000)
+        # 市医保发〔2022〕47号: 2022年度 (2023 benefits) personal standard 350 元.
+        expect(dialog.locator("dl.figs div[data-key='standard'] dd").last).to_have_text("350元")
+        screenshot(page, "widget-cross-origin")
+    finally:
+        server.shutdown()
+    assert not problems, problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,20 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as json_response
 
-from channels.console.accounts import ROLE_NAMES, Accounts, Session, accounts_for, datetime_label
+from channels.console.accounts import (
+    ROLE_NAMES,
+    AccountError,
+    Accounts,
+    Session,
+    accounts_for,
+    datetime_label,
+)
 from channels.console.config import ConsoleConfig
 from channels.console.masking import redact_text
 from channels.console.queries import CHANNEL_NAMES, TOPIC_NAMES
 
 bp = Blueprint("console", url_prefix="/console")
+log = logging.getLogger("channels.console")
 HERE = Path(__file__).parent
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
@@ -54,7 +63,10 @@ def accounts(app: Sanic) -> Accounts:
         settings = app.ctx.settings
         acc = accounts_for(app.ctx.store.engine, settings.database_table_prefix,
                            ConsoleConfig.from_env())
-        acc.bootstrap_admin()
+        try:
+            acc.bootstrap_admin()
+        except AccountError as exc:  # a bad env password must not take the gateway down
+            log.error("CONSOLE_ADMIN_USER not created: %s", exc)
         app.ctx.console_accounts = acc
     return acc
 

@@ -205,3 +205,17 @@ def test_password_hashes_are_salted_scrypt() -> None:
     assert a != b and a.startswith("scrypt$")
     assert verify_password("Same-pass-123", a) and not verify_password("same-pass-123", a)
     assert not verify_password("x", "garbage")
+
+
+def test_weak_env_admin_password_is_refused_without_breaking_the_gateway(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    console_env(monkeypatch, tmp_path, CONSOLE_ADMIN_PASSWORD="123")
+    app = console_app(tmp_path)
+
+    async def main() -> None:
+        async with serve(app) as base, client(base) as http:
+            assert (await http.get("/healthz")).status_code in (200, 503)
+            assert app.ctx.console_accounts.list_users() == []
+            assert (await sign_in(http, (ADMIN[0], "123"))).status_code == 401
+
+    asyncio.run(main())

@@ -11,6 +11,7 @@ Channel = Literal["sms", "wechat", "web"]
 CHANNELS: tuple[Channel, ...] = ("sms", "wechat", "web")
 SMS_LIMIT = 134  # two concatenated UCS-2 SMS segments of 67 characters
 WECHAT_LIMIT = 600
+SMS_CITATION = 24  # a long notice title is cut in SMS; "依据" gives the full citation
 WHERE_TO_ASK = "当地医保经办机构或12393医保服务热线"
 
 Message = dict[str, Any]
@@ -26,10 +27,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _tail(answer: Answer) -> str:
-    """Year + short citation, or where to ask when the notices say nothing."""
+def _tail(answer: Answer, channel: Channel) -> str:
+    """Year + short citation (the year only when the summary does not already name it)."""
     year = year_text(answer)
+    said = answer.summary
+    if answer.benefit_year and str(answer.benefit_year) in said and (
+            not answer.year_label or answer.year_label in said):
+        year = ""
     cite = short_citation(answer)
+    if channel == "sms" and len(cite) > SMS_CITATION:
+        cite = cite[: SMS_CITATION - 1] + "…"
     parts = []
     if year:
         parts.append(year)
@@ -55,7 +62,7 @@ def render_plain(answer: Answer, channel: Channel) -> str:
         return _not_covered(answer, limit, channel)
     if answer.status == "needs_input" and (answer.benefit_year is None or not answer.citations):
         return _cut(answer.summary, limit)  # a clarifying question from the rule layer
-    tail = _tail(answer)
+    tail = _tail(answer, channel)
     if channel == "sms":
         body = _cut(answer.summary, SMS_LIMIT - len(tail) - 12)
         return body + tail + "回复“依据”看原文"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from channels.console.config import ConsoleConfig
 from channels.console.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
@@ -190,7 +191,12 @@ class Accounts:
         existing = self.get_user_by_name(cfg.admin_user)
         if existing is not None:
             return None
-        user = self.create_user(cfg.admin_user, cfg.admin_password, "admin")
+        try:
+            user = self.create_user(cfg.admin_user, cfg.admin_password, "admin")
+        except AccountError:
+            if self.get_user_by_name(cfg.admin_user) is not None:
+                return None  # created by another worker process at the same moment
+            raise
         self.log(user.username, "create_admin", user.username, "CONSOLE_ADMIN_USER")
         return user
 
@@ -294,7 +300,14 @@ def _user(row: Any) -> User:
 def accounts_for(engine: Engine, table_prefix: str, config: ConsoleConfig | None = None,
                  ) -> Accounts:
     accounts = Accounts(engine, config or ConsoleConfig.from_env(), table_prefix)
-    accounts.create_all()
+    for attempt in range(5):
+        try:
+            accounts.create_all()
+            break
+        except DBAPIError:  # another worker process is creating the same tables right now
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return accounts
 
 

@@ -43,8 +43,12 @@ START_WORDS = {
 }
 
 
-def _threshold_words(amount: int, unit: str, inclusive: bool) -> str:
-    return f"{amount}{unit}内（{'含' if inclusive else '不含'}{amount}{unit}）"
+def _limit_words(sc: Scenario) -> str:
+    """自出生日期起90日内（含90日）: the scenario's time limit in the notice's terms."""
+    t = sc.threshold
+    amount, unit = (t.days, "日") if t.days else ((t.months, "个月") if t.months else (t.years, "年"))
+    return (f"自{EVENT_NAMES[sc.measured_from]}起{amount}{unit}内"
+            f"（{'含' if t.inclusive else '不含'}{amount}{unit}）")
 
 
 def start_words(o: Outcome) -> str:
@@ -125,10 +129,7 @@ def _branch(ctx: Ctx, sc: Scenario, steps: list[str], missing: list[str]) -> lis
     if sc.threshold and sc.measured_from:
         t = sc.threshold
         event = getattr(q, sc.measured_from)
-        amount, unit = (t.days, "日") if t.days else ((t.months, "个月") if t.months
-                                                     else (t.years, "年"))
-        steps.append(f"期限：自{EVENT_NAMES[sc.measured_from]}起"
-                     f"{_threshold_words(amount or 0, unit, t.inclusive)}缴费。")
+        steps.append(f"期限：{_limit_words(sc)}缴费。")
         if event is None:
             missing.append(sc.measured_from)
         if q.payment_date is None:
@@ -174,7 +175,11 @@ def scenario(ctx: Ctx) -> Answer:
     if outcomes is None:
         for o in [*sc.within, *sc.beyond]:
             ctx.cite(notice, o.cite)
-        rules = "；".join(_outcome_words(o) for o in [*sc.within, *sc.beyond])
+        rules = "；".join(_outcome_words(o) for o in sc.within)
+        if sc.threshold and sc.measured_from:
+            rules = f"{_limit_words(sc)}缴费的，{rules}"
+            if sc.beyond:
+                rules += "；超过期限的，" + "；".join(_outcome_words(o) for o in sc.beyond)
         return ctx.answer("needs_input", f"{ctx.where}{name}：{rules}。请提供"
                           + "、".join(_input_name(m) for m in missing) + "以便计算具体日期。",
                           steps=steps + notes, missing=missing)

@@ -14,10 +14,7 @@ Rules (民法典):
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
 from datetime import date, timedelta
-
-Clock = Callable[[], date]
 
 
 def system_clock() -> date:
@@ -61,7 +58,3 @@ def first_of_next_month(day: date) -> date:
 def first_of_month(day: date) -> date:
     return day.replace(day=1)
 
-
-def days_from_to(start: date, end: date) -> int:
-    """Whole days from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-    return (end - start).days

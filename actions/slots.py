@@ -1,8 +1,10 @@
 """From the conversation's slots to a rule-layer :class:`Question` (pure, no Rasa imports).
 
-The bot never guesses: a missing region or benefit year is reported as missing so that the
-action asks for it. Relative years (今年/明年/去年) and dates without a year are resolved
-against ``today`` only where that is unambiguous.
+The bot never guesses: a missing region is reported as missing so that the action asks for it;
+a missing year is left to the rule layer, which takes it from the question's dates or asks.
+The year a resident says is passed as ``said_year`` (a benefit year if one is covered, else a
+notice's own year label, with a caveat). Relative years (今年/明年/去年) and dates without a
+year are resolved against ``today`` only where that is unambiguous.
 """
 
 from __future__ import annotations
@@ -94,21 +96,16 @@ class Draft:
 
     topic: Topic
     region: str | None
-    benefit_year: int | None
+    said_year: int | None
     fields: dict[str, Any] = field(default_factory=dict)
 
     @property
     def missing(self) -> list[str]:
-        out = []
-        if not self.region:
-            out.append("region")
-        if self.benefit_year is None:
-            out.append("benefit_year")
-        return out
+        return [] if self.region else ["region"]
 
     def question(self, today: date) -> Question:
         return Question(topic=self.topic, region=self.region or "", today=today,
-                        benefit_year=self.benefit_year, **self.fields)
+                        said_year=self.said_year, **self.fields)
 
 
 def draft_from_slots(topic: Topic, slots: dict[str, Any], today: date) -> Draft:
@@ -123,5 +120,6 @@ def draft_from_slots(topic: Topic, slots: dict[str, Any], today: date) -> Draft:
     years = duration_years(slots.get("duration"))
     if years is not None:
         fields["continuous_years"] = years
+    # The slot keeps its domain name, but it holds the year as said, not a benefit year.
     return Draft(topic=topic, region=slots.get("region") or None,
-                 benefit_year=resolve_year(slots.get("benefit_year"), today), fields=fields)
+                 said_year=resolve_year(slots.get("benefit_year"), today), fields=fields)

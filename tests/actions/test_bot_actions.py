@@ -44,7 +44,7 @@ def test_fee_answer_carries_the_rule_layer_figure_year_and_citation(tracker, run
     t = tracker("ask_fee", [{"entity": "region", "value": "会宁"}], region="会宁",
                 benefit_year="2022")
     messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="fee", region="会宁", benefit_year=2022)
+    expected = _expected(topic="fee", region="会宁", said_year=2022)
     assert expected.status == "ok"
     text = messages[0]["text"]
     assert fmt_value(expected.figure("standard")) in text
@@ -78,7 +78,7 @@ def test_context_carries_over_to_a_follow_up(tracker, run) -> None:
     t = tracker("inform", [{"entity": "category", "value": "dibao"}], topic="fee",
                 region="会宁", benefit_year="2022", category=["dibao"])
     messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="fee", region="会宁", benefit_year=2022, categories=["dibao"])
+    expected = _expected(topic="fee", region="会宁", said_year=2022, categories=["dibao"])
     assert messages[0]["text"].startswith(expected.summary)
     assert _slot(events, "topic") == "<unset>"  # unchanged
 
@@ -87,12 +87,12 @@ def test_new_question_drops_the_previous_category(tracker, run) -> None:
     t = tracker("ask_fee", [], region="会宁", benefit_year="2022", category=["dibao"])
     messages, events = run(ActionAnswer(), t)
     assert SlotSet("category", None) in events
-    expected = _expected(topic="fee", region="会宁", benefit_year=2022)
+    expected = _expected(topic="fee", region="会宁", said_year=2022)
     assert messages[0]["text"].startswith(expected.summary)
 
 
 def test_uncovered_year_says_what_is_covered_and_where_to_ask(tracker, run) -> None:
-    expected = _expected(topic="fee", region="会宁", benefit_year=2019)
+    expected = _expected(topic="fee", region="会宁", said_year=2019)
     t = tracker("ask_fee", [], region="会宁", benefit_year="2019")
     messages, _ = run(ActionAnswer(), t)
     assert expected.status in ("not_covered", "needs_input")
@@ -114,13 +114,35 @@ def test_newborn_with_birth_date_uses_the_date(tracker, run) -> None:
     t = tracker("inform", [], topic="newborn", region="会宁", benefit_year="2022",
                 birth_date="2022-03-05")
     messages, _ = run(ActionAnswer(), t)
-    expected = _expected(topic="newborn", region="会宁", benefit_year=2022,
+    expected = _expected(topic="newborn", region="会宁", said_year=2022,
                          birth_date=date(2022, 3, 5))
     assert messages[0]["text"].startswith(expected.summary)
 
 
+def test_a_dated_question_needs_no_year(tracker, run) -> None:
+    # "宝宝2022年3月5日出生，会宁怎么参保": the birth date settles the benefit year.
+    t = tracker("ask_newborn", [], region="会宁", birth_date="2022-03-05")
+    messages, events = run(ActionAnswer(), t)
+    expected = _expected(topic="newborn", region="会宁", birth_date=date(2022, 3, 5))
+    assert expected.benefit_year == 2022 and expected.citations  # payment date still asked
+    assert messages[0]["text"].startswith(expected.summary)
+    assert SlotSet("awaiting", "benefit_year") not in events
+
+
+def test_a_spoken_year_may_be_a_notice_year_label(tracker, run) -> None:
+    # 会宁's "2021年度" pays for 2022: "会宁2021年交多少" is answered for 2022, with a caveat.
+    t = tracker("ask_fee", [], region="会宁", benefit_year="2021")
+    messages, _ = run(ActionAnswer(), t)
+    strict = _expected(topic="fee", region="会宁", benefit_year=2021)
+    assert strict.status == "not_covered"
+    expected = _expected(topic="fee", region="会宁", said_year=2021)
+    assert expected.status == "ok" and expected.benefit_year == 2022
+    assert messages[0]["text"].startswith(expected.summary)
+    assert "2021年度" in messages[0]["text"]
+
+
 def test_citation_shows_the_quotes_of_the_last_answer(tracker, run) -> None:
-    expected = _expected(topic="fee", region="会宁", benefit_year=2022)
+    expected = _expected(topic="fee", region="会宁", said_year=2022)
     cites = [c.model_dump(mode="json") for c in expected.citations]
     messages, _ = run(ActionCitation(), tracker("ask_citation", last_citations=cites))
     assert cites[0]["doc_no"] in messages[0]["text"]
@@ -155,7 +177,7 @@ def test_affirm_answers_the_guessed_topic(tracker, run) -> None:
     t = tracker("affirm", fallback_topic="ask_deadline", region="贵州", benefit_year="2021")
     messages, events = run(ActionAnswer(), t)
     assert _slot(events, "topic") == "deadline"
-    expected = _expected(topic="deadline", region="贵州", benefit_year=2021)
+    expected = _expected(topic="deadline", region="贵州", said_year=2021)
     assert messages[0]["text"].startswith(expected.summary)
 
 
@@ -185,7 +207,7 @@ def test_form_completion_answers_the_question_that_started_the_form(tracker, run
     t.events.append({"event": "user", "text": "2022年3月5日",
                      "parse_data": {"intent": {"name": "inform"}}})
     messages, _ = run(ActionAnswer(), t)
-    expected = _expected(topic="newborn", region="会宁", benefit_year=2022,
+    expected = _expected(topic="newborn", region="会宁", said_year=2022,
                          birth_date=date(2022, 3, 5))
     assert messages[0]["text"].startswith(expected.summary)
 
@@ -193,7 +215,7 @@ def test_form_completion_answers_the_question_that_started_the_form(tracker, run
 def test_general_newborn_answer_then_asks_for_the_birth_date(tracker, run) -> None:
     t = tracker("ask_newborn", [], region="会宁", benefit_year="2022")
     messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="newborn", region="会宁", benefit_year=2022)
+    expected = _expected(topic="newborn", region="会宁", said_year=2022)
     assert messages[0]["text"].startswith(expected.summary)
     assert events[-1] == SlotSet("date_needed", "birth_date")
 

@@ -23,11 +23,9 @@ original channel and record it; `Gateway.take_over(conversation_id, bool)` pause
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -44,6 +42,7 @@ from channels.store import (
     Message,
     MessageStore,
 )
+from channels.store_threads import StoreThreads
 
 log = logging.getLogger("channels.service")
 T = TypeVar("T")
@@ -79,6 +78,15 @@ class Outcome:
     backend_s: float | None = None  # time spent waiting for Rasa (for Server-Timing)
 
 
+def server_timing(started: float, backend_s: float | None) -> str:
+    """`Server-Timing` value: the whole handler since `started` (perf_counter) and the part
+    spent waiting for Rasa (read by bench/gateway.py; browsers show it in dev tools)."""
+    value = f"gateway;dur={(time.perf_counter() - started) * 1000:.2f}"
+    if backend_s is not None:
+        value += f", backend;dur={backend_s * 1000:.2f}"
+    return value
+
+
 # intercept(conversation, text) -> replies to send instead of asking the bot, or None.
 # It may change conversation flags (opt-out) through the store. Return [] to stay silent.
 Intercept = Callable[[Conversation, str], Awaitable[list[Reply] | None]]
@@ -101,7 +109,7 @@ class Gateway:
         self._due_lock = asyncio.Lock()
         # SQLite serialises writers anyway: one thread avoids lock and GIL contention.
         workers = 1 if store.engine.dialect.name == "sqlite" else 8
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="store")
+        self._store_threads = StoreThreads(workers)
 
     # -- inbound --------------------------------------------------------------------------
     async def receive(
@@ -281,8 +289,7 @@ class Gateway:
     async def _db(self, fn: Callable[..., T], *args: object) -> T:
         """Run a (synchronous, short) store call off the event loop. Running SQLite calls
         inline was tried: less CPU, but commits stall every request (bench/gateway.py)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+        return await self._store_threads.call(fn, *args)
 
     def _spawn(self, coro: Awaitable[object]) -> asyncio.Task:  # type: ignore[type-arg]
         task = asyncio.ensure_future(coro)
@@ -298,5 +305,6 @@ class Gateway:
     async def close(self) -> None:
         """Drain background work and release the store thread and the Rasa client."""
         await self.drain()
-        self._executor.shutdown(wait=False)
+        await asyncio.to_thread(self._store_threads.shutdown)
+        self.store.close()
         await self.rasa.close()

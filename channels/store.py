@@ -29,7 +29,7 @@ API for the staff console (issue 5): `list_conversations`, `get_conversation`,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +46,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    bindparam,
     create_engine,
     event,
     func,
@@ -57,8 +56,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
+from channels.hotpath import HotPath
 from channels.identity import conversation_id as make_conversation_key
 from channels.identity import hash_sender, mask_sender
 
@@ -217,35 +216,8 @@ class MessageStore:
         self._prepare_hot_statements()
 
     def _prepare_hot_statements(self) -> None:
-        """Statements on the per-message path, built once: building SQLAlchemy statements
-        per call costs more than running them on SQLite."""
-        c, m = self.conversations.c, self.messages.c
-        self._q_conv_by_sender = select(self.conversations).where(
-            c.channel == bindparam("channel"), c.sender_hash == bindparam("sender_hash")
-        )
-        self._q_insert_message = insert(self.messages).returning(*self.messages.c)
-        self._q_touch_conv = (
-            update(self.conversations)
-            .where(c.id == bindparam("cid"))
-            .values(
-                last_inbound_at=bindparam("now"),
-                pushes_since_inbound=0,
-                updated_at=bindparam("now"),
-                reply_address=bindparam("address"),
-            )
-        )
-        self._q_finish = (
-            update(self.messages)
-            .where(m.id == bindparam("mid"))
-            .values(
-                status=bindparam("status"),
-                claimed_until=bindparam("claimed_until"),
-                updated_at=bindparam("now"),
-                reply=func.coalesce(bindparam("reply", type_=Text), m.reply),
-                delivery=func.coalesce(bindparam("delivery", type_=String), m.delivery),
-                last_error=func.coalesce(bindparam("error", type_=String), m.last_error),
-            )
-        )
+        """The per-message statements run on raw DBAPI connections (see `channels.hotpath`)."""
+        self._hot = HotPath(self.engine, self.conversations, self.messages)
 
     # -- schema ---------------------------------------------------------------------------
     def create_all(self) -> None:
@@ -268,75 +240,58 @@ class MessageStore:
     ) -> Inbound:
         """Store an inbound message before anything else happens to it.
 
-        Returns the stored message claimed by the caller (status `pending`), or, if
-        `(channel, external_id)` was seen before, the earlier message with `duplicate=True`.
+        One transaction: touch (or create) the conversation, insert the message already
+        claimed by the caller (status `pending`). If `(channel, external_id)` was seen before,
+        nothing changes and the earlier message is returned with `duplicate=True`.
         """
+        hot = self._hot
         now = utcnow()
-        conv = self._upsert_conversation(channel, sender, now)
-        values = {
-            "conversation_id": conv.id,
+        params = {
             "channel": channel,
-            "direction": "in",
-            "author": "resident",
-            "external_id": external_id,
-            "text": text_,
-            "status": PENDING,
-            "attempts": 0,
-            "claimed_until": now + self.claim_ttl,
-            "created_at": now,
-            "updated_at": now,
+            "sender_hash": self.sender_hash(channel, sender),
+            "address": sender,
+            "now": hot.dt(now),
         }
-        try:
-            with self.engine.begin() as conn:
-                row = conn.execute(self._q_insert_message, values).one()
-                conn.execute(self._q_touch_conv, {"cid": conv.id, "now": now, "address": sender})
-        except IntegrityError:
-            if external_id is None:
-                raise
-            with self.engine.connect() as conn:
-                dup = conn.execute(
-                    select(self.messages).where(
-                        self.messages.c.channel == channel,
-                        self.messages.c.external_id == external_id,
-                    )
-                ).one()
-            return Inbound(_message(dup), conv, duplicate=True)
-        conv = replace(
-            conv, last_inbound_at=now, pushes_since_inbound=0, updated_at=now, reply_address=sender
-        )
-        return Inbound(_message(row), conv, duplicate=False)
 
-    def _upsert_conversation(self, channel: str, sender: str, now: datetime) -> Conversation:
-        h = self.sender_hash(channel, sender)
-        c = self.conversations.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                self._q_conv_by_sender, {"channel": channel, "sender_hash": h}
-            ).first()
-        if row is not None:
-            return _conversation(row)
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    insert(self.conversations).values(
-                        channel=channel,
-                        sender_hash=h,
-                        sender_masked=mask_sender(sender),
-                        reply_address=sender,
-                        taken_over=False,
-                        opted_out=False,
-                        pushes_since_inbound=0,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        except IntegrityError:
-            pass  # created concurrently by another request
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(self.conversations).where(c.channel == channel, c.sender_hash == h)
-            ).one()
-        return _conversation(row)
+        def work(cur: Any) -> tuple[Any, Any]:
+            conv_row = cur.execute(hot.sql_touch_conv, params).fetchone()
+            if conv_row is None:
+                cur.execute(hot.sql_insert_conv, {**params, "sender_masked": mask_sender(sender),
+                                                  "no": False})
+                conv_row = cur.fetchone() or cur.execute(hot.sql_touch_conv, params).fetchone()
+            msg_row = cur.execute(hot.sql_insert_msg, {
+                "cid": conv_row[0],
+                "channel": channel,
+                "external_id": external_id,
+                "text": text_,
+                "status": PENDING,
+                "claimed_until": hot.dt(now + self.claim_ttl),
+                "now": params["now"],
+            }).fetchone()
+            return conv_row, msg_row
+
+        conv_row, msg_row = hot.run(work)
+        if msg_row is not None:
+            return Inbound(_message(hot.msg_row(msg_row)), _conversation(hot.conv_row(conv_row)),
+                           duplicate=False)
+        return self._duplicate(channel, external_id)
+
+    def _duplicate(self, channel: str, external_id: str | None) -> Inbound:
+        """The earlier copy of a message and its (untouched) conversation."""
+        hot = self._hot
+        if external_id is None:  # cannot happen: NULL never conflicts
+            raise RuntimeError("insert refused without an external id")
+
+        def work(cur: Any) -> tuple[Any, Any]:
+            msg_row = cur.execute(
+                hot.sql_msg_by_external, {"channel": channel, "external_id": external_id}
+            ).fetchone()
+            conv_row = cur.execute(hot.sql_conv_by_id, {"cid": msg_row[1]}).fetchone()
+            return conv_row, msg_row
+
+        conv_row, msg_row = hot.run(work)
+        return Inbound(_message(hot.msg_row(msg_row)), _conversation(hot.conv_row(conv_row)),
+                       duplicate=True)
 
     def finish(
         self,
@@ -347,32 +302,37 @@ class MessageStore:
         error: str | None = None,
     ) -> None:
         """Set the outcome of a message and release its claim (None keeps a field)."""
+        self._finish(message_id, status, None, replies, delivery, error)
+
+    def finish_answered(self, message_id: int, replies: list[dict[str, Any]]) -> None:
+        """Store the bot's answer; the claim is kept until the answer is delivered."""
+        self._finish(message_id, ANSWERED, self.claim_ttl, replies, None, None)
+
+    def _finish(
+        self,
+        message_id: int,
+        status: str,
+        keep_claim: timedelta | None,
+        replies: list[dict[str, Any]] | None,
+        delivery: str | None,
+        error: str | None,
+    ) -> None:
+        hot = self._hot
+        now = utcnow()
         params = {
             "mid": message_id,
             "status": status,
-            "claimed_until": None,
-            "now": utcnow(),
+            "claimed_until": hot.dt(now + keep_claim) if keep_claim is not None else None,
+            "now": hot.dt(now),
             "reply": json.dumps(replies, ensure_ascii=False) if replies is not None else None,
             "delivery": delivery,
             "error": error[:500] if error is not None else None,
         }
-        with self.engine.begin() as conn:
-            conn.execute(self._q_finish, params)
+        hot.run(lambda cur: cur.execute(hot.sql_finish, params))
 
-    def finish_answered(self, message_id: int, replies: list[dict[str, Any]]) -> None:
-        """Store the bot's answer; the claim is kept until the answer is delivered."""
-        now = utcnow()
-        params = {
-            "mid": message_id,
-            "status": ANSWERED,
-            "claimed_until": now + self.claim_ttl,
-            "now": now,
-            "reply": json.dumps(replies, ensure_ascii=False),
-            "delivery": None,
-            "error": None,
-        }
-        with self.engine.begin() as conn:
-            conn.execute(self._q_finish, params)
+    def close(self) -> None:
+        """Release the hot path's connections (before `engine.dispose()`)."""
+        self._hot.close()
 
     def release(self, message_id: int, error: str) -> None:
         """Give up the claim after a failed attempt; the worker will retry it later."""
@@ -595,11 +555,12 @@ def _make_engine(url: str) -> Engine:
 
 
 def _conversation(row: Any) -> Conversation:
-    d = dict(row._mapping)
+    """From a SQLAlchemy row or a column → value dict (hot path)."""
+    d = row if isinstance(row, dict) else dict(row._mapping)
     return Conversation(**d)
 
 
 def _message(row: Any) -> Message:
-    d = dict(row._mapping)
+    d = row if isinstance(row, dict) else dict(row._mapping)
     d.pop("claimed_until", None)
     return Message(**d)

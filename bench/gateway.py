@@ -1,18 +1,26 @@
 """Gateway overhead over a direct Rasa call, 20 concurrent senders (issue 4).
 
-    .venv/bin/python -m bench.gateway                      # against a local fake Rasa
+    .venv/bin/python -m bench.gateway --pin                # against a local fake Rasa
     .venv/bin/python -m bench.gateway --rasa-url http://127.0.0.1:5005   # a real Rasa
 
 Starts the gateway (`python -m channels`, SQLite message log in a temp dir) as its own
-process, then runs the same load twice: directly against Rasa's REST webhook, and through
-the gateway's JSON API (`/api/chat`) and the Twilio SMS webhook (signed requests). Each of
-`--senders` concurrent residents sends `--messages` messages one after another.
+process, then sends the same question directly to Rasa's REST webhook and through the
+gateway's JSON API (`/api/chat`), the Twilio SMS webhook (signed requests) and the WeChat
+webhook (signed, plaintext mode). Each of `--senders` concurrent residents sends messages
+one after another (closed loop).
 
-Reported: client-side latency p50/p95 for each path, the difference to the direct path, and
-the gateway's own overhead per request from its `Server-Timing` header (total minus the time
-spent waiting for Rasa), which does not suffer from the back end's latency variance.
-The fake Rasa answers after `--fake-delay-ms` ± `--fake-jitter-ms` (default 25 ± 10 ms; with
-no jitter all senders move in lock-step and each burst of 20 queues behind itself).
+Fairness: the paths run in `--rounds` interleaved rounds (direct, API, SMS, WeChat, direct,
+...), so load from other jobs on the machine falls on all of them alike; requests are
+built and signed before the clock starts (signing is the platform's work, not the
+gateway's); with `--pin` the gateway has CPU 1 to itself while the load generator and the
+fake Rasa share CPU 0 in every path, the direct one included.
+
+Reported per path: client-side latency p50/p95 and the difference to the direct path (Δ);
+the gateway's own overhead per request from its `Server-Timing` header (handler total minus
+the time spent waiting for Rasa), which does not suffer from the back end's latency
+variance but misses HTTP parsing and writing in Sanic; the gateway's CPU per request from
+/proc. The fake Rasa answers after `--fake-delay-ms` ± `--fake-jitter-ms` (default 25 ± 10 ms;
+with no jitter all senders move in lock-step and each burst of 20 queues behind itself).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import socket
 import statistics
@@ -91,8 +100,9 @@ async def run_load(senders: int, messages: int, send) -> tuple[list[float], list
 
     async def resident(i: int) -> None:
         for j in range(messages):
+            request = send.prepare(i, j)  # signing etc. is the client's work: not timed
             started = time.perf_counter()
-            overhead = await send(i, j)
+            overhead = await send(request)
             latencies.append((time.perf_counter() - started) * 1000)
             if overhead is not None:
                 overheads.append(overhead)
@@ -113,8 +123,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class Route:
+    """One way of sending a question: `prepare` builds the request, calling sends it."""
+
+    def __init__(self, name: str, prepare, send) -> None:  # noqa: ANN001
+        self.name, self.prepare, self.send = name, prepare, send
+        self.latencies: list[float] = []
+        self.overheads: list[float] = []
+        self.cpu = 0.0
+        self.rasa_cpu = 0.0
+
+    async def __call__(self, request) -> float | None:  # noqa: ANN001
+        return await self.send(request)
+
+
+def wechat_query(token: str, nonce: str) -> str:
+    import hashlib
+
+    timestamp = str(int(time.time()))
+    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    return urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
+
+
 async def bench(
-    args: argparse.Namespace, rasa_url: str, gateway_url: str, gateway_pid: int
+    args: argparse.Namespace, rasa_url: str, gateway_url: str, gateway_pid: int,
+    rasa_pid: int | None,
 ) -> None:
     from twilio.request_validator import RequestValidator
 
@@ -125,59 +158,84 @@ async def bench(
     connector = aiohttp.TCPConnector(limit=args.senders * 2)
     async with aiohttp.ClientSession(connector=connector) as http:
 
-        async def direct(i: int, j: int) -> None:
-            async with http.post(f"{rasa_url}/webhooks/rest/webhook", json={
-                "sender": f"d{run_id}-{i}", "message": args.question,
-                "metadata": {"channel": "web"}}) as resp:
-                await resp.read()
-                assert resp.status == 200
-
-        async def api(i: int, j: int) -> float | None:
-            async with http.post(f"{gateway_url}/api/chat", json={
-                "sender": f"a{run_id}-{i}", "message": args.question, "channel": "web"}) as resp:
-                data = await resp.json()
-                assert resp.status == 200 and data["status"] == "answered", data
+        async def post(url: str, body: bytes, headers: dict[str, str], ok: str) -> float | None:
+            async with http.post(url, data=body, headers=headers) as resp:
+                text = await resp.text()
+                assert resp.status == 200 and ok in text, text
                 return server_overhead(resp.headers.get("server-timing", ""))
 
-        async def sms(i: int, j: int) -> None:
+        def direct_req(i: int, j: int) -> tuple:
+            body = json.dumps({"sender": f"d{run_id}-{i}", "message": args.question,
+                               "metadata": {"channel": "web"}}, ensure_ascii=False).encode()
+            return (f"{rasa_url}/webhooks/rest/webhook", body, JSON, "recipient_id")
+
+        def api_req(i: int, j: int) -> tuple:
+            body = json.dumps({"sender": f"a{run_id}-{i}", "message": args.question,
+                               "channel": "web"}, ensure_ascii=False).encode()
+            return (f"{gateway_url}/api/chat", body, JSON, '"answered"')
+
+        def sms_req(i: int, j: int) -> tuple:
             params = {"MessageSid": f"SM{run_id}{next(sids):08d}", "From": f"+86138{i:08d}",
                       "To": "+15005550006", "Body": args.question}
-            url = "http://bench.example.org/sms/twilio"
-            headers = {"X-Twilio-Signature": validator.compute_signature(url, params),
+            signature = validator.compute_signature("http://bench.example.org/sms/twilio", params)
+            headers = {"X-Twilio-Signature": signature,
                        "Content-Type": "application/x-www-form-urlencoded"}
-            async with http.post(f"{gateway_url}/sms/twilio", data=urlencode(params),
-                                 headers=headers) as resp:
-                body = await resp.text()
-                assert resp.status == 200 and "<Message>" in body, body
+            return (f"{gateway_url}/sms/twilio", urlencode(params).encode(), headers, "<Message>")
 
-        # warm-up: connections, caches, SQLite file
-        await run_load(args.senders, 3, direct)
-        await run_load(args.senders, 3, api)
-        await run_load(args.senders, 3, sms)
-        rows: list[tuple[str, list[float]]] = []
-        direct_lat, _ = await run_load(args.senders, args.messages, direct)
-        cpu0 = cpu_seconds(gateway_pid)
-        api_lat, api_over = await run_load(args.senders, args.messages, api)
-        cpu1 = cpu_seconds(gateway_pid)
-        sms_lat, _ = await run_load(args.senders, args.messages, sms)
-        cpu2 = cpu_seconds(gateway_pid)
-        direct2, _ = await run_load(args.senders, args.messages, direct)
-        direct_lat += direct2
-        rows = [("direct Rasa", direct_lat), ("gateway /api/chat", api_lat),
-                ("gateway /sms/twilio", sms_lat)]
-    d50, d95 = pct(direct_lat, 50), pct(direct_lat, 95)
-    print(f"senders={args.senders} messages/sender={args.messages} rasa={rasa_url}")
-    print(f"{'path':24} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'Δp50':>7} {'Δp95':>7}")
-    for name, lat in rows:
+        def wechat_req(i: int, j: int) -> tuple:
+            body = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>"
+                    f"<FromUserName><![CDATA[o{run_id}{i:06d}]]></FromUserName>"
+                    f"<CreateTime>{int(time.time())}</CreateTime>"
+                    f"<MsgType><![CDATA[text]]></MsgType>"
+                    f"<Content><![CDATA[{args.question}]]></Content>"
+                    f"<MsgId>{int(run_id, 16)}{next(sids):08d}</MsgId></xml>").encode()
+            query = wechat_query(TOKEN, f"{i}{j}")
+            return (f"{gateway_url}/wechat?{query}", body, XML, "<Content>")
+
+        async def send(request: tuple) -> float | None:
+            return await post(*request)
+
+        paths = [Route("direct Rasa", direct_req, send),
+                 Route("gateway /api/chat", api_req, send),
+                 Route("gateway /sms/twilio", sms_req, send),
+                 Route("gateway /wechat", wechat_req, send)]
+        for path in paths:  # warm-up: connections, caches, SQLite file
+            await run_load(args.senders, 3, path)
+        per_round = max(1, args.messages // args.rounds)
+        # Interleaved rounds: load from other jobs on the machine varies over time; every
+        # path sees the same mix of it instead of one path getting a busy minute.
+        for _ in range(args.rounds):
+            for path in paths:
+                cpu0 = cpu_seconds(gateway_pid)
+                rasa0 = cpu_seconds(rasa_pid) if rasa_pid else 0.0
+                lat, over = await run_load(args.senders, per_round, path)
+                path.cpu += cpu_seconds(gateway_pid) - cpu0
+                path.rasa_cpu += (cpu_seconds(rasa_pid) - rasa0) if rasa_pid else 0.0
+                path.latencies += lat
+                path.overheads += over
+    direct = paths[0]
+    d50, d95 = pct(direct.latencies, 50), pct(direct.latencies, 95)
+    print(f"senders={args.senders} messages/sender={per_round * args.rounds} "
+          f"rounds={args.rounds} rasa={rasa_url}")
+    print(f"{'path':22} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'Δp50':>6} {'Δp95':>6} "
+          f"{'over p50':>8} {'over p95':>8} {'CPU/req':>8}")
+    for path in paths:
+        lat, n = path.latencies, len(path.latencies)
         p50, p95 = pct(lat, 50), pct(lat, 95)
-        print(f"{name:24} {len(lat):6d} {p50:8.2f} {p95:8.2f} {p50 - d50:7.2f} {p95 - d95:7.2f}")
-    n = args.senders * args.messages
-    print(f"gateway CPU per request: /api/chat {(cpu1 - cpu0) / n * 1000:.2f} ms, "
-          f"/sms/twilio {(cpu2 - cpu1) / n * 1000:.2f} ms")
-    if api_over:
-        print(f"gateway overhead from Server-Timing (total - backend), /api/chat: "
-              f"p50 {pct(api_over, 50):.2f} ms, p95 {pct(api_over, 95):.2f} ms, "
-              f"mean {statistics.fmean(api_over):.2f} ms, n={len(api_over)}")
+        over = (f"{pct(path.overheads, 50):8.2f} {pct(path.overheads, 95):8.2f}"
+                if path.overheads else f"{'':8} {'':8}")
+        cpu = path.cpu if path is not direct else path.rasa_cpu
+        print(f"{path.name:22} {n:5d} {p50:7.2f} {p95:7.2f} {p50 - d50:6.2f} {p95 - d95:6.2f} "
+              f"{over} {cpu / n * 1000:8.2f}")
+    print("over = gateway's Server-Timing total minus its wait for Rasa (ms); CPU/req = the "
+          "gateway's CPU per request (direct Rasa row: the fake Rasa's, a trivial Sanic app)")
+    every = [o for path in paths[1:] for o in path.overheads]
+    print(f"gateway overhead, all endpoints: p50 {pct(every, 50):.2f} ms, "
+          f"p95 {pct(every, 95):.2f} ms, mean {statistics.fmean(every):.2f} ms, n={len(every)}")
+
+
+JSON = {"Content-Type": "application/json"}
+XML = {"Content-Type": "text/xml"}
 
 
 def main() -> None:
@@ -185,6 +243,8 @@ def main() -> None:
     parser.add_argument("--rasa-url", help="a running Rasa; default: start a fake one")
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved rounds over the paths (messages are split over them)")
     parser.add_argument("--fake-delay-ms", type=float, default=25.0)
     parser.add_argument("--fake-jitter-ms", type=float, default=10.0,
                         help="uniform ± jitter; 0 makes the 20 senders move in lock-step")
@@ -219,7 +279,8 @@ def main() -> None:
                "DATABASE_URL": f"sqlite:///{tmp}/gateway.db",
                "PUBLIC_BASE_URL": "http://bench.example.org",
                "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": TOKEN,
-               "TWILIO_FROM_NUMBER": "+15005550006", "SENDER_HASH_SECRET": "bench"}
+               "TWILIO_FROM_NUMBER": "+15005550006", "SENDER_HASH_SECRET": "bench",
+               "WECHAT_TOKEN": TOKEN}
         log = open(f"{tmp}/gateway.log", "wb")  # noqa: SIM115 - closed with the process
         procs.append(subprocess.Popen([sys.executable, "-m", "channels"], cwd=ROOT, env=env,
                                       stdout=log, stderr=subprocess.STDOUT))
@@ -227,7 +288,10 @@ def main() -> None:
             os.sched_setaffinity(procs[-1].pid, {1})
         gateway_url = f"http://127.0.0.1:{gw_port}"
         wait_ready(f"{gateway_url}/healthz")
-        asyncio.run(bench(args, rasa_url, gateway_url, procs[-1].pid))
+        rasa_pid = procs[0].pid if not args.rasa_url else None
+        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        asyncio.run(bench(args, rasa_url, gateway_url, procs[-1].pid, rasa_pid))
+        print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         for proc in reversed(procs):
             proc.terminate()

@@ -22,7 +22,7 @@ from sanic.response import json as json_response
 
 from channels import texts
 from channels.replies import text_reply
-from channels.service import Gateway
+from channels.service import Gateway, server_timing
 
 bp = Blueprint("api", url_prefix="/api")
 API_CHANNELS = ("web", "console")
@@ -62,6 +62,7 @@ def _validate(payload: Any, max_chars: int) -> tuple[dict[str, str] | None, HTTP
 
 @bp.post("/chat")
 async def chat(request: Request) -> HTTPResponse:
+    started = time.perf_counter()
     settings = request.app.ctx.settings
     if len(request.body) > settings.max_body_bytes:
         return error(413, "body_too_large", "请求体过大")
@@ -72,7 +73,6 @@ async def chat(request: Request) -> HTTPResponse:
     data, problem = _validate(payload, settings.max_message_chars)
     if problem is not None or data is None:
         return problem or error(400, "invalid_request", "请求无效")
-    started = time.perf_counter()
     gateway: Gateway = request.app.ctx.gateway
     external_id = f"{data['sender']}:{data['message_id']}" if data["message_id"] else None
     outcome = await gateway.receive(
@@ -96,14 +96,10 @@ async def chat(request: Request) -> HTTPResponse:
         messages = [text_reply(texts.STAFF_HOLD)]
     else:
         messages = [text_reply(texts.apology(settings.hotline))]
-    total_ms = (time.perf_counter() - started) * 1000
-    timing = f"gateway;dur={total_ms:.2f}"
-    if outcome.backend_s is not None:
-        timing += f", backend;dur={outcome.backend_s * 1000:.2f}"
     return json_response(
         {"status": status, "message_id": outcome.message.id, "messages": messages},
         ensure_ascii=False,
-        headers={"Server-Timing": timing},
+        headers={"Server-Timing": server_timing(started, outcome.backend_s)},
     )
 
 

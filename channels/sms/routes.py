@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
@@ -11,7 +12,7 @@ from sanic.response import HTTPResponse, text
 from channels import texts
 from channels.identity import mask_sender
 from channels.replies import Reply, as_text, text_reply
-from channels.service import DeliveryError, Gateway, Intercept
+from channels.service import DeliveryError, Gateway, Intercept, server_timing
 from channels.sms.keywords import classify
 from channels.sms.provider import BadRequest, SignatureInvalid, SmsProvider
 from channels.sms.splitter import split_sms
@@ -65,6 +66,7 @@ def public_url(request: Request) -> str:
 
 @bp.post("/sms/<provider_name:str>")
 async def sms_webhook(request: Request, provider_name: str) -> HTTPResponse:
+    started = time.perf_counter()
     ctx = request.app.ctx
     provider: SmsProvider | None = ctx.sms_providers.get(provider_name)
     if provider is None:
@@ -100,4 +102,5 @@ async def sms_webhook(request: Request, provider_name: str) -> HTTPResponse:
     else:  # duplicate, staff
         parts = []
     reply = provider.reply(parts)
-    return HTTPResponse(reply.body, content_type=reply.content_type)
+    return HTTPResponse(reply.body, content_type=reply.content_type,
+                        headers={"Server-Timing": server_timing(started, outcome.backend_s)})

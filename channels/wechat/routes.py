@@ -15,7 +15,7 @@ from wechatpy.utils import check_signature
 from channels import texts
 from channels.identity import mask_sender
 from channels.replies import Reply, as_text, text_reply
-from channels.service import Gateway, Intercept, Outcome
+from channels.service import Gateway, Intercept, Outcome, server_timing
 from channels.store import Conversation
 from channels.wechat.xmlsafe import XmlRejected, fit_bytes, parse_xml, render_text_reply
 
@@ -68,6 +68,7 @@ def _welcome(gateway: Gateway, reply: str) -> Intercept:
 
 @bp.post("/wechat")
 async def receive(request: Request) -> HTTPResponse:
+    started = time.perf_counter()
     ctx = request.app.ctx
     settings = ctx.settings
     if not settings.wechat_enabled:
@@ -150,7 +151,8 @@ async def receive(request: Request) -> HTTPResponse:
     xml = render_text_reply(sender, account, int(time.time()), content)
     if encrypted and crypto is not None:
         xml = crypto.encrypt_message(xml, args.get("nonce", ""), args.get("timestamp"))
-    return HTTPResponse(xml, content_type="application/xml")
+    return HTTPResponse(xml, content_type="application/xml",
+                        headers={"Server-Timing": server_timing(started, outcome.backend_s)})
 
 
 def _reply_text(outcome: Outcome, hotline: str) -> str | None:

@@ -7,6 +7,7 @@ too if they expose a Sanic `Blueprint` named `bp` (or pass `blueprints=[...]`).
 
 Everything the routes need lives on `app.ctx`: `settings`, `store` (`MessageStore`),
 `gateway` (`Gateway`: receive, retry worker, `send_to_conversation`, `take_over`),
+`api_guard` (`ApiGuard`: rate limits and API keys of the JSON endpoints),
 `sms_providers` (name → provider) and `wechat_crypto` (None unless safe mode).
 """
 
@@ -28,6 +29,7 @@ from channels import health
 from channels.api import routes as api_routes
 from channels.identity import install_log_redaction
 from channels.rasa_client import RasaClient
+from channels.ratelimit import ApiGuard
 from channels.service import Gateway, Outbound
 from channels.settings import Settings
 from channels.sms import routes as sms_routes
@@ -118,6 +120,14 @@ def create_app(
         )
 
     app.ctx.settings = settings
+    app.ctx.api_guard = ApiGuard(
+        chat_sender=settings.api_rate_chat_sender,
+        chat_ip=settings.api_rate_chat_ip,
+        poll_sender=settings.api_rate_poll_sender,
+        poll_ip=settings.api_rate_poll_ip,
+        trusted_proxies=settings.trusted_proxies,
+        api_keys=settings.api_keys,
+    )
     app.ctx.store = store
     app.ctx.gateway = Gateway(settings, store, rasa, outbounds)
     app.ctx.sms_providers = providers

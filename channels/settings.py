@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 DEV_HASH_SECRET = "dev-only-sender-hash-secret"
 
@@ -63,6 +63,17 @@ class Settings:
     hotline: str = "12393"
     max_body_bytes: int = 64 * 1024
     max_message_chars: int = 1000
+
+    # JSON API and widget limits, "per minute:burst" per resident and per client IP ("0": off),
+    # for chat messages and for polling `/updates` (see channels/ratelimit.py).
+    api_rate_chat_sender: str = "20:10"
+    api_rate_chat_ip: str = "120:60"
+    api_rate_poll_sender: str = "60:20"
+    api_rate_poll_ip: str = "1200:300"
+    # Proxies whose X-Forwarded-For is believed (IPs / CIDRs, comma-separated); empty: none.
+    trusted_proxies: str = ""
+    # Keys for server-to-server callers of /api/* (comma-separated); when set, /api/* needs one.
+    api_keys: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))

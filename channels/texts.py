@@ -42,3 +42,10 @@ def wechat_unsupported() -> str:
 
 
 STAFF_HOLD = "已转人工服务，工作人员会尽快回复您。"
+
+
+def rate_limited(retry_after_s: str, hotline: str) -> str:
+    return f"您发送得太频繁了，请{retry_after_s}秒后再试。急事请拨打医保服务热线{hotline}。"
+
+
+API_KEY_REQUIRED = "该接口需要有效的 API 密钥（请求头 Authorization: Bearer <密钥>）。"

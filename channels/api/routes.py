@@ -5,6 +5,10 @@ Request: `{"sender": "<id>", "message": "<text>", "channel": "web"|"console",
 Response: `{"status": "answered"|"pending"|"duplicate"|"staff", "message_id": <int>,
 "messages": [{"text", "buttons": [{"title", "payload"}], "links": [{"title", "url"}]}]}`.
 Errors: 4xx with `{"error": {"code", "message"}}`; the message is Chinese, fit to show.
+Too many requests from one resident or one client IP: 429 `rate_limited` with `Retry-After`;
+with `API_KEYS` set, `/api/*` answers 401 without a valid `Authorization: Bearer <key>` (or
+`X-API-Key`). The widget's `/widget/chat` and `/widget/updates` call `handle_chat` /
+`handle_updates` directly: rate-limited, no key (see `channels/ratelimit.py`).
 A `pending` answer arrives later: poll `GET /api/chat/updates?sender=&channel=&after=<id>`.
 """
 
@@ -21,6 +25,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from channels import texts
+from channels.ratelimit import ApiGuard, Decision, client_ip
 from channels.replies import text_reply
 from channels.service import Gateway, server_timing
 
@@ -29,8 +34,49 @@ API_CHANNELS = ("web", "console")
 _SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
 
 
-def error(status: int, code: str, message: str) -> HTTPResponse:
-    return json_response({"error": {"code": code, "message": message}}, status=status)
+def error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> HTTPResponse:
+    return json_response(
+        {"error": {"code": code, "message": message}},
+        status=status,
+        headers=headers,
+        ensure_ascii=False,
+    )
+
+
+def _limited(request: Request, decision: Decision) -> HTTPResponse:
+    seconds = decision.retry_after_header
+    hotline = request.app.ctx.settings.hotline
+    return error(429, "rate_limited", texts.rate_limited(seconds, hotline),
+                 headers={"Retry-After": seconds})
+
+
+def _key_refused(request: Request) -> HTTPResponse | None:
+    """`/api/*` only: with `API_KEYS` set, a valid key is required (server-to-server)."""
+    guard: ApiGuard = request.app.ctx.api_guard
+    if not guard.keys_required:
+        return None
+    auth = request.headers.get("authorization", "")
+    presented = auth[7:] if auth[:7].lower() == "bearer " else request.headers.get("x-api-key")
+    if guard.key_ok(presented):
+        return None
+    return error(401, "unauthorized", texts.API_KEY_REQUIRED,
+                 headers={"WWW-Authenticate": 'Bearer realm="api"'})
+
+
+def _ip_limited(request: Request, kind: str, keyed: bool) -> HTTPResponse | None:
+    if keyed:
+        return None  # a keyed server relays many residents from one address
+    guard: ApiGuard = request.app.ctx.api_guard
+    ip = client_ip(request.ip, request.headers.get("x-forwarded-for"), guard.trusted)
+    decision = guard.check_ip(kind, ip)
+    return None if decision.allowed else _limited(request, decision)
+
+
+def _sender_limited(request: Request, kind: str, channel: str, sender: str) -> HTTPResponse | None:
+    decision = request.app.ctx.api_guard.check_sender(kind, channel, sender)
+    return None if decision.allowed else _limited(request, decision)
 
 
 def _validate(payload: Any, max_chars: int) -> tuple[dict[str, str] | None, HTTPResponse | None]:
@@ -62,8 +108,19 @@ def _validate(payload: Any, max_chars: int) -> tuple[dict[str, str] | None, HTTP
 
 @bp.post("/chat")
 async def chat(request: Request) -> HTTPResponse:
+    refused = _key_refused(request)
+    if refused is not None:
+        return refused
+    return await handle_chat(request, keyed=request.app.ctx.api_guard.keys_required)
+
+
+async def handle_chat(request: Request, *, keyed: bool = False) -> HTTPResponse:
+    """`POST /api/chat` and `/widget/chat` once the caller is admitted (`keyed`: API key)."""
     started = time.perf_counter()
     settings = request.app.ctx.settings
+    limited = _ip_limited(request, "chat", keyed)
+    if limited is not None:
+        return limited
     if len(request.body) > settings.max_body_bytes:
         return error(413, "body_too_large", "请求体过大")
     try:
@@ -73,6 +130,9 @@ async def chat(request: Request) -> HTTPResponse:
     data, problem = _validate(payload, settings.max_message_chars)
     if problem is not None or data is None:
         return problem or error(400, "invalid_request", "请求无效")
+    limited = _sender_limited(request, "chat", data["channel"], data["sender"])
+    if limited is not None:
+        return limited
     gateway: Gateway = request.app.ctx.gateway
     external_id = f"{data['sender']}:{data['message_id']}" if data["message_id"] else None
     outcome = await gateway.receive(
@@ -105,11 +165,24 @@ async def chat(request: Request) -> HTTPResponse:
 
 @bp.get("/chat/updates")
 async def updates(request: Request) -> HTTPResponse:
+    refused = _key_refused(request)
+    if refused is not None:
+        return refused
+    return await handle_updates(request, keyed=request.app.ctx.api_guard.keys_required)
+
+
+async def handle_updates(request: Request, *, keyed: bool = False) -> HTTPResponse:
     """Replies that arrived after `after` (late bot answers and staff messages)."""
+    limited = _ip_limited(request, "poll", keyed)
+    if limited is not None:
+        return limited
     sender = request.args.get("sender", "")
     channel = request.args.get("channel", "web")
     if not _SENDER_RE.match(sender) or channel not in API_CHANNELS:
         return error(400, "invalid_request", "需要合法的 sender 和 channel 参数")
+    limited = _sender_limited(request, "poll", channel, sender)
+    if limited is not None:
+        return limited
     try:
         after = int(request.args.get("after", "0"))
     except ValueError:

@@ -40,6 +40,7 @@ def _cors(request: Request, response: HTTPResponse) -> HTTPResponse:
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "Content-Type"
     response.headers["Access-Control-Max-Age"] = "600"
+    response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     return response
 
 
@@ -78,7 +79,7 @@ async def chat(request: Request) -> HTTPResponse:
     refused = _origin_refused(request)
     if refused is not None:
         return _cors(request, refused)
-    return _cors(request, await api_routes.chat(request))
+    return _cors(request, await api_routes.handle_chat(request))
 
 
 @bp.get("/updates")
@@ -87,7 +88,7 @@ async def updates(request: Request) -> HTTPResponse:
     refused = _origin_refused(request)
     if refused is not None:
         return _cors(request, refused)
-    return _cors(request, await api_routes.updates(request))
+    return _cors(request, await api_routes.handle_updates(request))
 
 
 @bp.get("/demo")

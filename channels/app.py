@@ -94,6 +94,7 @@ def create_app(
         hash_secret=settings.sender_hash_secret,
         claim_ttl_s=settings.claim_ttl_s,
         max_attempts=settings.max_attempts,
+        sqlite_synchronous=settings.sqlite_synchronous,
     )
     store.create_all()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)

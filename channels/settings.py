@@ -44,6 +44,9 @@ class Settings:
 
     database_url: str = "sqlite:///channels.db"
     database_table_prefix: str = "gw_"
+    # SQLite only: FULL fsyncs every commit (a stored message survives a power cut), NORMAL
+    # only at checkpoints (survives a crash of the gateway, not of the machine).
+    sqlite_synchronous: str = "NORMAL"
     # HMAC key for resident identifiers (phone numbers, openids) in the message log.
     sender_hash_secret: str = DEV_HASH_SECRET
 

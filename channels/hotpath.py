@@ -30,6 +30,14 @@ from sqlalchemy.exc import DBAPIError
 T = TypeVar("T")
 
 
+class Rollback(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by a unit of work to roll its transaction back and return `value`."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__("rollback")
+        self.value = value
+
+
 def sqlite_datetime(value: datetime | None) -> str | None:
     """SQLAlchemy's SQLite DATETIME storage format (always with microseconds)."""
     return None if value is None else f"{value:%Y-%m-%d %H:%M:%S.%f}"
@@ -108,7 +116,8 @@ class HotPath:
 
     # -- connections ---------------------------------------------------------------------------
     def run(self, work: Callable[[Any], T]) -> T:
-        """Run `work(cursor)` in one transaction on an idle connection and commit."""
+        """Run `work(cursor)` in one transaction on an idle connection and commit (or roll
+        back and return `value` if it raises `Rollback(value)`)."""
         try:
             fairy = self._idle.get_nowait()
         except queue.Empty:
@@ -123,6 +132,9 @@ class HotPath:
             finally:
                 cur.close()
             conn.commit()
+        except Rollback as undo:
+            self._recover(fairy, conn)
+            return undo.value  # type: ignore[return-value]
         except BaseException as exc:
             self._recover(fairy, conn)
             if isinstance(exc, self._dbapi_error):

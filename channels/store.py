@@ -57,7 +57,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from channels.hotpath import HotPath
+from channels.hotpath import HotPath, Rollback
 from channels.identity import conversation_id as make_conversation_key
 from channels.identity import hash_sender, mask_sender
 
@@ -269,13 +269,16 @@ class MessageStore:
                 "claimed_until": hot.dt(now + self.claim_ttl),
                 "now": params["now"],
             }).fetchone()
+            if msg_row is None:  # a duplicate: undo the conversation touch
+                raise Rollback(None)
             return conv_row, msg_row
 
-        conv_row, msg_row = hot.run(work)
-        if msg_row is not None:
-            return Inbound(_message(hot.msg_row(msg_row)), _conversation(hot.conv_row(conv_row)),
-                           duplicate=False)
-        return self._duplicate(channel, external_id)
+        stored = hot.run(work)
+        if stored is None:
+            return self._duplicate(channel, external_id)
+        conv_row, msg_row = stored
+        return Inbound(_message(hot.msg_row(msg_row)), _conversation(hot.conv_row(conv_row)),
+                       duplicate=False)
 
     def _duplicate(self, channel: str, external_id: str | None) -> Inbound:
         """The earlier copy of a message and its (untouched) conversation."""

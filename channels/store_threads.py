@@ -10,6 +10,7 @@ thread (SQLite: writers serialise anyway) they also run in order.
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -31,13 +32,21 @@ def _deliver(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
 class StoreThreads:
     def __init__(self, count: int = 1, name: str = "store") -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._count = max(1, count)
+        self._name = name
+        self._threads: list[threading.Thread] = []
+        self._pid = 0  # threads start at the first call, in the process that serves
+        self._closed = False
+
+    def _start(self) -> None:
+        self._jobs = queue.SimpleQueue()
         self._threads = [
-            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
-            for i in range(max(1, count))
+            threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
+            for i in range(self._count)
         ]
         for thread in self._threads:
             thread.start()
-        self._closed = False
+        self._pid = os.getpid()
 
     def _work(self) -> None:
         while True:
@@ -57,6 +66,8 @@ class StoreThreads:
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise RuntimeError("store threads are shut down")
+        if self._pid != os.getpid():  # first call, or a forked child without the threads
+            self._start()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         self._jobs.put((loop, fut, fn, args))
@@ -67,6 +78,8 @@ class StoreThreads:
         if self._closed:
             return
         self._closed = True
+        if self._pid != os.getpid():
+            return
         for _ in self._threads:
             self._jobs.put(_STOP)
         for thread in self._threads:

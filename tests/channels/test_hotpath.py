@@ -1,0 +1,117 @@
+"""The per-message store path (raw DBAPI statements) and the store-thread hand-off."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from channels.store import DELIVERED, PENDING, MessageStore
+from channels.store_threads import StoreThreads
+from tests.channels.test_store import PG_URL, _prefix
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageStore]:
+    url = f"sqlite:///{tmp_path}/store.db" if request.param == "sqlite" else PG_URL
+    s = MessageStore(url, table_prefix=_prefix(), hash_secret="k", claim_ttl_s=30)
+    s.create_all()
+    try:
+        yield s
+    finally:
+        s.close()
+        s.drop_all()
+        s.engine.dispose()
+
+
+def test_inbound_is_stored_claimed_and_readable_by_core_queries(store: MessageStore) -> None:
+    first = store.record_inbound("sms", "+8613812345678", "你好", "twilio:SM1")
+    msg, conv = first.message, first.conversation
+    assert msg.status == PENDING and msg.direction == "in" and msg.attempts == 0
+    assert conv.reply_address == "+8613812345678" and conv.last_inbound_at is not None
+    assert conv.taken_over is False and conv.opted_out is False
+    with store.engine.connect() as c:  # claimed by the request that stored it
+        claimed = c.execute(select(store.messages.c.claimed_until)
+                            .where(store.messages.c.id == msg.id)).scalar_one()
+    assert claimed is not None and claimed > msg.created_at
+    assert store.claim_due() == []  # the retry worker keeps off a claimed message
+    store.finish(msg.id, DELIVERED, [{"text": "答复", "buttons": [], "links": []}], "inline")
+    again = store.get_message(msg.id)
+    assert again is not None and again.status == DELIVERED and again.delivery == "inline"
+    assert again.replies[0]["text"] == "答复"
+    store.finish(msg.id, DELIVERED, None, None, "later error")  # None keeps reply, delivery
+    kept = store.get_message(msg.id)
+    assert kept is not None and kept.replies and kept.delivery == "inline"
+    assert kept.last_error == "later error"
+    # a second message of the same resident reuses the conversation
+    second = store.record_inbound("sms", "+8613812345678", "再问", None)
+    assert second.conversation.id == conv.id and second.message.id > msg.id
+
+
+def test_duplicate_changes_nothing(store: MessageStore) -> None:
+    first = store.record_inbound("wechat", "oUser", "你好", "m1")
+    before = store.get_conversation(first.conversation.id)
+    dup = store.record_inbound("wechat", "oUser", "你好", "m1")
+    assert dup.duplicate and dup.message.id == first.message.id
+    assert dup.conversation == before
+    assert store.get_conversation(first.conversation.id) == before  # not touched
+    # a replayed id from another sender neither stores nor creates anything
+    other = store.record_inbound("wechat", "oOther", "你好", "m1")
+    assert other.duplicate and other.message.id == first.message.id
+    assert store.find_conversation("wechat", "oOther") is None
+    assert len(store.list_conversations()) == 1
+    assert sum(store.count_by_status().values()) == 1
+
+
+def test_concurrent_first_messages_make_one_conversation(store: MessageStore) -> None:
+    ids: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def send(i: int) -> None:
+        barrier.wait()
+        ids.append(store.record_inbound("web", "w-same", f"q{i}", f"w-same:{i}").conversation.id)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(ids)) == 1 and len(ids) == 4
+
+
+def test_database_error_is_a_sqlalchemy_error_and_the_path_recovers(store: MessageStore) -> None:
+    store.record_inbound("web", "w-1", "q", None)
+    with store.engine.begin() as c:
+        c.execute(text(f"DROP TABLE {store.messages.name}"))
+    with pytest.raises(SQLAlchemyError):  # the app answers 503 for these
+        store.record_inbound("web", "w-1", "q", None)
+    store.messages.create(store.engine)
+    assert not store.record_inbound("web", "w-1", "q", None).duplicate
+
+
+def test_store_threads_return_results_and_errors_in_order() -> None:
+    async def main() -> None:
+        threads = StoreThreads(1)
+        seen: list[int] = []
+
+        def work(i: int) -> int:
+            seen.append(i)
+            return i * 2
+
+        def boom() -> None:
+            raise ValueError("bad")
+
+        results = await asyncio.gather(*(threads.call(work, i) for i in range(50)))
+        assert results == [i * 2 for i in range(50)] and seen == list(range(50))
+        with pytest.raises(ValueError, match="bad"):
+            await threads.call(boom)
+        await asyncio.to_thread(threads.shutdown)
+        with pytest.raises(RuntimeError):
+            await threads.call(work, 1)
+
+    asyncio.run(main())

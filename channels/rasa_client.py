@@ -18,6 +18,9 @@ from channels.replies import Reply, from_rasa
 # request under concurrency here (see bench/gateway.py); aiohttp well under one.
 
 
+_JSON = {"Content-Type": "application/json"}
+
+
 class BackendUnavailable(Exception):
     """Rasa or its action server did not give a usable answer (down, slow, 5xx, empty)."""
 
@@ -27,6 +30,7 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
+        self._webhook = f"{self.base_url}/webhooks/rest/webhook"
 
     def _client(self) -> aiohttp.ClientSession:
         # Created lazily: a session belongs to the running event loop.
@@ -46,10 +50,9 @@ class RasaClient:
 
     async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
         payload = {"sender": conversation_id, "message": text, "metadata": {"channel": channel}}
+        body = json.dumps(payload, ensure_ascii=False).encode()
         try:
-            async with self._client().post(
-                f"{self.base_url}/webhooks/rest/webhook", json=payload
-            ) as resp:
+            async with self._client().post(self._webhook, data=body, headers=_JSON) as resp:
                 status = resp.status
                 raw = await resp.read()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:

@@ -144,7 +144,9 @@ async def receive(request: Request) -> HTTPResponse:
     outcome = await gateway.receive(
         CHANNEL, sender, body, external_id, budget_s=budget, intercept=intercept
     )
-    log.info("wechat from %s message %s: %s", mask_sender(sender), outcome.message.id, outcome.kind)
+    if log.isEnabledFor(logging.DEBUG):  # the message log has every message
+        log.debug("wechat from %s message %s: %s", mask_sender(sender), outcome.message.id,
+                  outcome.kind)
     content = _reply_text(outcome, settings.hotline)
     if content is None:
         return text(SUCCESS)

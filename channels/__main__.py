@@ -11,13 +11,14 @@ import os
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
-from channels.app import app_from_env, configure_logging, create_app
+from channels.app import app_from_env, configure_logging, configure_process, create_app
 from channels.settings import Settings
 
 
 def main() -> None:
     configure_logging()
     settings = Settings.from_env()
+    configure_process(settings)
     workers = int(os.environ.get("WORKERS", "1") or 1)
     if workers <= 1:
         app = create_app(settings, name="channels")

@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import itertools
 import logging
+import sys
 
 from sanic import Blueprint, Sanic
 from sanic.request import Request
@@ -174,6 +175,12 @@ def create_app(
     return app
 
 
+def configure_process(settings: Settings) -> None:
+    """Process-wide knobs of a serving gateway process (not applied in tests)."""
+    if settings.gil_switch_interval_ms > 0:
+        sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
+
+
 def configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -183,4 +190,6 @@ def configure_logging() -> None:
 def app_from_env() -> Sanic:
     """App factory for `python -m channels` worker processes (settings from the env)."""
     configure_logging()
-    return create_app(Settings.from_env(), name="channels")
+    settings = Settings.from_env()
+    configure_process(settings)
+    return create_app(settings, name="channels")

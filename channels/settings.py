@@ -63,6 +63,11 @@ class Settings:
     outbound_retries: int = 3
     outbound_backoff_s: float = 0.5
 
+    # How long a thread may hold the GIL before a waiting one gets it (Python's default: 5 ms).
+    # The event loop and the store thread hand work back and forth for every message; while
+    # the loop is busy each hand-off could wait up to the whole interval. 0: Python's default.
+    gil_switch_interval_ms: float = 0.5
+
     hotline: str = "12393"
     max_body_bytes: int = 64 * 1024
     max_message_chars: int = 1000

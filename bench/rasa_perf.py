@@ -1,6 +1,6 @@
 """Rasa stack benchmark (not in make test): cold start, REST turn latency, peak memory.
 
-Usage: ``.venv/bin/python bench/rasa_perf.py [--turns 200] [--concurrency 20]``. Starts the
+Usage: ``.venv/bin/python -m bench.rasa_perf [--turns 200] [--concurrency 20]``. Starts the
 action server and ``rasa run`` on free ports with the current model (``make train`` first),
 measures the time until ``/status`` answers (cold start), p50/p95 of one REST turn that runs
 ``action_answer`` sequentially and with N concurrent conversations, and the peak RSS (VmHWM)
@@ -24,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
+from bot.scripts.endpoints import endpoints_for
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["贵州2021年医保缴费截止时间", "会宁县2022年低保户交多少钱", "白银2023年待遇什么时候开始",
@@ -86,9 +88,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rasa-perf-"))
     rport, aport = free_port(), free_port()
-    (work / "endpoints.yml").write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{aport}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n")
+    (work / "endpoints.yml").write_text(endpoints_for(aport, work / "tracker.db"))
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'y.db'}"}
     t0 = time.monotonic()
     actions = subprocess.Popen(

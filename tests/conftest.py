@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.scripts.endpoints import endpoints_for
+
 ROOT = Path(__file__).resolve().parents[1]
 RASA_VENV = ROOT / ".venv-rasa"
 MODEL = ROOT / "bot" / "models" / "current.tar.gz"
@@ -76,16 +78,21 @@ def handoff_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def rasa_url(tmp_path_factory: pytest.TempPathFactory, handoff_db_url: str) -> Iterator[str]:
+def tracker_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live stack's SQLite tracker store file (the store of bot/endpoints.yml)."""
+    return tmp_path_factory.mktemp("tracker") / "tracker.db"
+
+
+@pytest.fixture(scope="session")
+def rasa_url(tmp_path_factory: pytest.TempPathFactory, handoff_db_url: str,
+             tracker_db: Path) -> Iterator[str]:
     """Base URL of a live Rasa server (REST channel + HTTP API) wired to a live action server."""
-    model = _ensure_model()
+    # BOT_MODEL runs the live tests against another model (e.g. a pipeline being compared).
+    model = Path(os.environ["BOT_MODEL"]) if os.environ.get("BOT_MODEL") else _ensure_model()
     work = tmp_path_factory.mktemp("rasa-stack")
     rasa_port, actions_port = _free_port(), _free_port()
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n",
-        encoding="utf-8")
+    endpoints.write_text(endpoints_for(actions_port, tracker_db), encoding="utf-8")
     env = {**os.environ, "DATABASE_URL": handoff_db_url, "PYTHONPATH": str(ROOT / "bot"),
            "SANIC_NO_UVLOOP": "1"}
     logs = [work / "actions.log", work / "rasa.log"]

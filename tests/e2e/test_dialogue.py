@@ -3,6 +3,9 @@ handoff, fallback, channels and bad input."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -22,6 +25,17 @@ def test_clarifies_region_then_year_then_answers(conversation: Conversation) -> 
     assert (custom["topic"], custom["region"], custom["benefit_year"]) == ("deadline", "白银市",
                                                                           2023)
     assert custom["status"] == "ok" and custom["citations"]
+
+
+def test_conversations_persist_in_the_sqlite_tracker_store(conversation: Conversation,
+                                                           tracker_db: Path) -> None:
+    # Rasa silently falls back to an in-memory store when a custom store fails to load.
+    conversation.say("贵州2021年医保缴费截止时间")
+    with sqlite3.connect(tracker_db) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        kinds = {row[0] for row in db.execute("SELECT type_name FROM events WHERE sender_id = ?",
+                                              (conversation.sender,))}
+    assert {"user", "action", "bot"} <= kinds
 
 
 def test_context_carries_over(conversation: Conversation) -> None:

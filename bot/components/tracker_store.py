@@ -1,0 +1,51 @@
+"""Rasa's SQL tracker store on an embedded SQLite file, tuned for one REST turn at a time.
+
+Rasa's ``SQLTrackerStore`` opens SQLite in its default rollback-journal mode with
+``synchronous=FULL``: every saved turn costs several fsyncs on the event loop (measured here: a
+REST turn p50 89 ms against 53 ms in memory), and SQLAlchemy 1.4 opens and closes the file for
+every session (``NullPool``). Here the connection is kept per thread (Rasa uses the store from
+the event loop's thread) and in WAL mode with ``synchronous=NORMAL`` a commit only appends to
+the write-ahead log: a crash of the Rasa process loses nothing, a power cut can lose the last
+turns of a conversation (the gateway's own message log keeps every resident message either
+way). Deployments with PostgreSQL keep using ``type: SQL``.
+
+endpoints.yml::
+
+    tracker_store:
+      type: components.tracker_store.SQLiteTrackerStore
+      db: var/rasa-tracker.db
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
+
+
+def _apply_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+class SQLiteTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` with ``dialect: sqlite``, kept connections and WAL pragmas."""
+
+    def __init__(self, domain: Domain | None = None, db: str = "rasa.db",
+                 event_broker: EventBroker | None = None, host: str | None = None,
+                 **kwargs: Any) -> None:
+        # ``host`` is the endpoint's ``url``, which an embedded file does not use.
+        super().__init__(domain=domain, dialect="sqlite", db=db, event_broker=event_broker,
+                         **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool)
+        sa.event.listen(self.engine, "connect", _apply_pragmas)
+        self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)

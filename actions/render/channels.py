@@ -28,7 +28,10 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _tail(answer: Answer, channel: Channel) -> str:
-    """Year + short citation (the year only when the summary does not already name it)."""
+    """Year + short citation (the year only when the summary does not already name it).
+
+    No brackets around it: a section such as ``三（二）1（2）`` ends with one itself.
+    """
     year = year_text(answer)
     said = answer.summary
     if answer.benefit_year and str(answer.benefit_year) in said and (
@@ -42,7 +45,7 @@ def _tail(answer: Answer, channel: Channel) -> str:
         parts.append(year)
     if cite:
         parts.append(f"依据：{cite}")
-    return "（" + "，".join(parts) + "）" if parts else ""
+    return "，".join(parts)
 
 
 def _not_covered(answer: Answer, limit: int, channel: Channel) -> str:
@@ -64,8 +67,8 @@ def render_plain(answer: Answer, channel: Channel) -> str:
         return _cut(answer.summary, limit)  # a clarifying question from the rule layer
     tail = _tail(answer, channel)
     if channel == "sms":
-        body = _cut(answer.summary, SMS_LIMIT - len(tail) - 12)
-        return body + tail + "回复“依据”看原文"
+        body = _cut(answer.summary, SMS_LIMIT - len(tail) - 14)
+        return body + (f"（{tail}）" if tail else "") + "回复“依据”看原文"
     lines = [answer.summary]
     shown = [f for f in answer.figures if f.label and fmt_value(f) not in answer.summary]
     lines += [f"· {f.label}：{fmt_value(f)}" for f in shown[:6]]
@@ -74,7 +77,8 @@ def render_plain(answer: Answer, channel: Channel) -> str:
     if answer.caveats:
         caveat = answer.caveats[0]
         lines.append(caveat if caveat.startswith("注意") else "注意：" + caveat)
-    lines.append(tail.strip("（）"))
+    if tail:
+        lines.append(tail)
     if channel == "wechat":
         lines.append("回复“依据”查看政策原文，回复“转人工”联系工作人员。")
         text = "\n".join(lines)

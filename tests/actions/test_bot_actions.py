@@ -231,3 +231,15 @@ def test_fallback_on_out_of_scope_says_so(tracker, run) -> None:
     t = tracker("nlu_fallback", ranking=["nlu_fallback", "out_of_scope", "ask_fee"])
     messages, events = run(ActionAskAffirmation(), t)
     assert "不在我的服务范围" in messages[0]["text"] and events == []
+
+
+@pytest.mark.parametrize("channel", ["wechat", "web", "sms"])
+def test_a_section_ending_in_a_bracket_is_cited_whole(tracker, run, channel) -> None:
+    # 甘医保发〔2021〕55号 三（二）1（2）: the closing bracket belongs to the section.
+    expected = _expected(topic="employee_to_resident", region="会宁", said_year=2022)
+    section = expected.citations[0].section
+    assert section.endswith("）")
+    t = tracker("ask_employee_to_resident", [], channel=channel, region="会宁",
+                benefit_year="2022")
+    messages, _ = run(ActionAnswer(), t)
+    assert f"{expected.citations[0].doc_no} {section}" in messages[0]["text"]

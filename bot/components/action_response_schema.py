@@ -7,8 +7,8 @@ here, 26 % of the Rasa process's CPU during REST turns. The schema is a constant
 validator is built once; the responses are checked against the same schema as before, and an
 invalid response still raises the same ``ValidationError`` with Rasa's message.
 
-Imported by ``components/__init__.py``, which the Rasa server imports with the model's custom
-components and the tracker store of ``bot/endpoints.yml``. Re-check on a Rasa upgrade.
+Imported by ``components/nlu.py``, which Rasa imports whenever it loads the model (the model's
+pipeline names its components). Re-check on a Rasa upgrade.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components import action_response_schema  # noqa: F401  (patches Rasa on import)
 from components.overlaps import resolve_overlaps
 from components.quantities import extract
 from components.replies import is_bare_reply

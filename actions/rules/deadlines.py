@@ -72,7 +72,7 @@ def _if_paid_late(ctx: Ctx, day: date, steps: list[str]) -> list[Figure]:
     if late.status != "ok":
         steps.append("错过集中缴费期如何处理，本通知未载明。")
         return []
-    steps.append(f"若在{cn_date(day)}缴费：{late.summary}")
+    steps.append(f"若在{cn_date(day)}缴费：{late.summary.removeprefix(ctx.where)}")
     names = {"amount_due": ("late_amount_due", "此时缴费应缴"),
              "benefit_start": ("late_benefit_start", "此时缴费待遇开始")}
     return [Figure(key=names[f.key][0], label=names[f.key][1], value=f.value, unit=f.unit)
@@ -80,7 +80,11 @@ def _if_paid_late(ctx: Ctx, day: date, steps: list[str]) -> list[Figure]:
 
 
 def benefit_period(ctx: Ctx) -> Answer:
-    """待遇享受期 for residents who paid in the concentrated window."""
+    """待遇享受期 for residents who paid in the concentrated window.
+
+    With a payment day after the concentrated window ("4月1日交的，什么时候能报销"), the answer
+    adds what paying on that day costs and from when it covers (the late-payment rule).
+    """
     found = ctx.find(lambda n: n.benefit_period)
     if found is None:
         return ctx.answer("not_stated", f"{ctx.where}的待遇享受期本通知未载明。")
@@ -88,6 +92,12 @@ def benefit_period(ctx: Ctx) -> Answer:
     ctx.cite(found.notice, period.cite)
     summary = (f"{ctx.where}在规定缴费期内缴费的，待遇享受期为{cn_date(period.start)}"
                f"至{cn_date(period.end)}。")
-    return ctx.answer("ok", summary, figures=[
-        Figure(key="benefit_start", label="待遇开始", value=period.start),
-        Figure(key="benefit_end", label="待遇结束", value=period.end)])
+    figures = [Figure(key="benefit_start", label="待遇开始", value=period.start),
+               Figure(key="benefit_end", label="待遇结束", value=period.end)]
+    steps: list[str] = []
+    windows = ctx.find(lambda n: n.windows)
+    day = ctx.q.payment_date
+    if day and windows and window_status(windows.value, day)[0] in ("零星缴费期内", "已截止"):
+        figures += _if_paid_late(ctx, day, steps)
+        summary += steps[-1]
+    return ctx.answer("ok", summary, figures=figures, steps=steps)

@@ -51,6 +51,10 @@ class HotPath:
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._open: list[Any] = []
         self._lock = threading.Lock()
+        # SQLite: set by the gateway when it checkpoints the WAL from a background thread
+        # (`checkpoint`); the hot path's own commits then never run a checkpoint (and its fsync).
+        self.manual_checkpoints = False
+        self._checkpoint_conn: Any = None
         self.conv_cols = [c.name for c in conversations.c]
         self.msg_cols = [c.name for c in messages.c]
         self._conv_convert = self._converters(conversations)
@@ -122,6 +126,8 @@ class HotPath:
             fairy = self._idle.get_nowait()
         except queue.Empty:
             fairy = self.engine.raw_connection()
+            if self.sqlite and self.manual_checkpoints:
+                fairy.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
             with self._lock:
                 self._open.append(fairy)
         conn = fairy.driver_connection
@@ -156,8 +162,18 @@ class HotPath:
             return
         self._idle.put(fairy)
 
+    def checkpoint(self) -> None:
+        """SQLite: copy committed WAL frames into the database file (fsync'ed) without waiting
+        for or blocking writers (`PASSIVE`); the next writer then restarts the WAL."""
+        if self._checkpoint_conn is None:
+            self._checkpoint_conn = self.engine.raw_connection()
+        self._checkpoint_conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def close(self) -> None:
         """Give every connection back to SQLAlchemy's pool."""
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
         with self._lock:
             fairies, self._open = self._open, []
         while True:

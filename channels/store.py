@@ -169,6 +169,11 @@ class MessageStore:
         self.claim_ttl = timedelta(seconds=claim_ttl_s)
         self.max_attempts = max_attempts
         self.engine = engine or _make_engine(database_url, sqlite_synchronous)
+        # SQLite commits fsync only with FULL/EXTRA (WAL + NORMAL: only checkpoints do)
+        self.commit_fsyncs = (
+            self.engine.dialect.name != "sqlite"
+            or sqlite_synchronous.strip().upper() in ("FULL", "EXTRA")
+        )
         self.metadata = MetaData()
         p = table_prefix
         self.conversations = Table(
@@ -333,6 +338,14 @@ class MessageStore:
             "error": error[:500] if error is not None else None,
         }
         hot.run(lambda cur: cur.execute(hot.sql_finish, params))
+
+    def manual_checkpoints(self) -> None:
+        """SQLite: the hot path's commits stop checkpointing the WAL; the caller must call
+        `checkpoint()` regularly (the gateway does, from a background thread)."""
+        self._hot.manual_checkpoints = True
+
+    def checkpoint(self) -> None:
+        self._hot.checkpoint()
 
     def close(self) -> None:
         """Release the hot path's connections (before `engine.dispose()`)."""

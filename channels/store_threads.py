@@ -10,6 +10,7 @@ thread (SQLite: writers serialise anyway) they also run in order.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import queue
 import threading
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _STOP = object()
+log = logging.getLogger(__name__)
 
 
 def _deliver(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -84,3 +86,41 @@ class StoreThreads:
             self._jobs.put(_STOP)
         for thread in self._threads:
             thread.join()
+
+
+class Periodic:
+    """Call `fn()` every `interval_s` on a daemon thread (started at the first `ensure_started`
+    in the serving process) until `stop()`; errors are logged, not raised."""
+
+    def __init__(self, fn: Callable[[], object], interval_s: float, name: str) -> None:
+        self._fn = fn
+        self._interval_s = interval_s
+        self._name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def ensure_started(self) -> None:
+        if self._pid == os.getpid() or self._stop.is_set():
+            return
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                self._fn()
+            except Exception:  # noqa: BLE001 - keep going; the next round may succeed
+                log.exception("%s failed", self._name)
+
+    def stop(self) -> None:
+        """Stop the thread after its current call, then run `fn` once more (blocks)."""
+        self._stop.set()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join()
+            self._thread = None
+            try:
+                self._fn()
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                log.exception("%s failed", self._name)

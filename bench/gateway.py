@@ -156,13 +156,17 @@ async def bench(
     validator = RequestValidator(TOKEN)
     # aiohttp, not httpx, as load generator: httpx costs several ms of CPU per request here.
     connector = aiohttp.TCPConnector(limit=args.senders * 2)
+    dump: list[str] | None = [] if args.dump_timing else None
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def post(url: str, body: bytes, headers: dict[str, str], ok: str) -> float | None:
             async with http.post(url, data=body, headers=headers) as resp:
                 text = await resp.text()
                 assert resp.status == 200 and ok in text, text
-                return server_overhead(resp.headers.get("server-timing", ""))
+                header = resp.headers.get("server-timing", "")
+                if dump is not None and header:
+                    dump.append(url.split("?")[0].rsplit("/", 1)[-1] + "\t" + header)
+                return server_overhead(header)
 
         def direct_req(i: int, j: int) -> tuple:
             body = json.dumps({"sender": f"d{run_id}-{i}", "message": args.question,
@@ -213,6 +217,8 @@ async def bench(
                 path.rasa_cpu += (cpu_seconds(rasa_pid) - rasa0) if rasa_pid else 0.0
                 path.latencies += lat
                 path.overheads += over
+    if dump is not None:
+        Path(args.dump_timing).write_text("\n".join(dump) + "\n")
     direct = paths[0]
     d50, d95 = pct(direct.latencies, 50), pct(direct.latencies, 95)
     print(f"senders={args.senders} messages/sender={per_round * args.rounds} "
@@ -251,6 +257,7 @@ def main() -> None:
     parser.add_argument("--question", default="会宁县2022年居民医保个人缴费标准是多少")
     parser.add_argument("--pin", action="store_true",
                         help="gateway on CPU 1, fake Rasa and load generator on CPU 0")
+    parser.add_argument("--dump-timing", help="write every Server-Timing header to this file")
     parser.add_argument("--serve-fake-rasa", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_rasa:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from channels.store import DELIVERED, PENDING, MessageStore
 from channels.store_threads import StoreThreads
-from tests.channels.test_store import PG_URL, _prefix
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageStore]:
-    url = f"sqlite:///{tmp_path}/store.db" if request.param == "sqlite" else PG_URL
-    s = MessageStore(url, table_prefix=_prefix(), hash_secret="k", claim_ttl_s=30)
-    s.create_all()
-    try:
-        yield s
-    finally:
-        s.close()
-        s.drop_all()
-        s.engine.dispose()
 
 
 def test_inbound_is_stored_claimed_and_readable_by_core_queries(store: MessageStore) -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 from channels.store import MessageStore, utcnow
+from tests.channels.conftest import PG_URL, table_prefix
 from tests.channels.support import (
     FakeRasa,
     client,
@@ -22,26 +19,6 @@ from tests.channels.support import (
     serve,
 )
 from tests.channels.twilio_support import signed, sms_params
-
-PG_URL = os.environ.get(
-    "CHANNELS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _prefix() -> str:
-    return f"t{uuid.uuid4().hex[:10]}_"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageStore]:
-    url = f"sqlite:///{tmp_path}/store.db" if request.param == "sqlite" else PG_URL
-    s = MessageStore(url, table_prefix=_prefix(), hash_secret="k", claim_ttl_s=30)
-    s.create_all()
-    try:
-        yield s
-    finally:
-        s.drop_all()
-        s.engine.dispose()
 
 
 def test_dedupe_and_masking(store: MessageStore) -> None:
@@ -100,7 +77,7 @@ def test_flags_quota_and_listing(store: MessageStore) -> None:
 
 
 def test_gateway_runs_on_postgresql(tmp_path: Path) -> None:
-    prefix = _prefix()
+    prefix = table_prefix()
 
     async def main() -> None:
         async with serve(FakeRasa().app()) as rasa_url:

@@ -219,10 +219,7 @@ class MessageStore:
             Index(f"{p}ix_msg_status", "status", "claimed_until"),
             Index(f"{p}ix_msg_conv", "conversation_id", "id"),
         )
-        self._prepare_hot_statements()
-
-    def _prepare_hot_statements(self) -> None:
-        """The per-message statements run on raw DBAPI connections (see `channels.hotpath`)."""
+        # The per-message statements run on raw DBAPI connections (see `channels.hotpath`).
         self._hot = HotPath(self.engine, self.conversations, self.messages)
 
     # -- schema ---------------------------------------------------------------------------

@@ -124,6 +124,9 @@ class Scenario(Strict):
     within: list[Outcome] = Field(min_length=1)
     beyond: list[Outcome] = Field(default_factory=list)
     below_min: list[Outcome] = Field(default_factory=list)
+    # When the event (birth) fell in the year before the benefit year: 出生次年 options.
+    within_next_year: list[Outcome] = Field(default_factory=list)
+    beyond_next_year: list[Outcome] = Field(default_factory=list)
     notes: list[Cited] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -301,6 +304,7 @@ class Notice(Strict):
     builds_on: list[str] = Field(default_factory=list)
 
     personal: Amount | None = None
+    personal_increase: Amount | None = None  # 比上一年提高 (the previous standard = personal - this)
     total_standard: Amount | None = None  # 个人 + 财政, when the notice states the sum
     critical_illness: Amount | None = None  # 大病保险筹资标准
     fiscal_subsidy: FiscalSubsidy | None = None
@@ -312,9 +316,11 @@ class Notice(Strict):
     scenarios: Scenarios = Field(default_factory=Scenarios)
     refunds: list[RefundRule] = Field(default_factory=list)
     duplicates: list[Cited] = Field(default_factory=list)  # which enrollment is kept
+    settlement: list[Cited] = Field(default_factory=list)  # 跨年度住院结算
     scope: list[Cited] = Field(default_factory=list)
     registration: list[Cited] = Field(default_factory=list)
     payment_channels: list[PaymentChannel] = Field(default_factory=list)
+    payment_notes: list[Cited] = Field(default_factory=list)  # how collected premiums are handled
     contribution_bonus: ContributionBonus | None = None
     plan: Plan | None = None
     contacts: list[ContactGroup] = Field(default_factory=list)  # staff-facing only

@@ -11,7 +11,8 @@ Channel = Literal["sms", "wechat", "web"]
 CHANNELS: tuple[Channel, ...] = ("sms", "wechat", "web")
 SMS_LIMIT = 134  # two concatenated UCS-2 SMS segments of 67 characters
 WECHAT_LIMIT = 600
-SMS_CITATION = 24  # a long notice title is cut in SMS; "依据" gives the full citation
+SMS_CITATION = 24
+MAX_STEPS = 8  # a long notice title is cut in SMS; "依据" gives the full citation
 WHERE_TO_ASK = "当地医保经办机构或12393医保服务热线"
 
 Message = dict[str, Any]
@@ -70,8 +71,8 @@ def render_plain(answer: Answer, channel: Channel) -> str:
         body = _cut(answer.summary, SMS_LIMIT - len(tail) - 14)
         return body + (f"（{tail}）" if tail else "") + "回复“依据”看原文"
     lines = [answer.summary]
-    shown = [f for f in answer.figures if f.label and fmt_value(f) not in answer.summary]
-    lines += [f"· {f.label}：{fmt_value(f)}" for f in shown[:6]]
+    # The why: the steps the summary does not already say (web and WeChat only).
+    lines += [f"· {s}" for s in answer.steps if s.rstrip("。") not in answer.summary][:MAX_STEPS]
     if answer.status == "not_stated":
         lines.append(f"本地通知未载明此事项，请咨询{WHERE_TO_ASK}。")
     if answer.caveats:

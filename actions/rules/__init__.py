@@ -18,7 +18,7 @@ from knowledge.loader import KnowledgeBase, default_knowledge
 __all__ = ["Answer", "Citation", "Figure", "Question", "answer_question"]
 
 RULES: dict[str, Callable[[Ctx], Answer]] = {
-    "fee": fees.fee,
+    "fee": scenarios.fee,
     "fiscal_subsidy": fees.fiscal_subsidy,
     "deadline": deadlines.payment_window,
     "benefit_period": deadlines.benefit_period,
@@ -26,6 +26,8 @@ RULES: dict[str, Callable[[Ctx], Answer]] = {
     "refund": info.refund,
     "duplicate": info.cited_list,
     "scope": info.cited_list,
+    "settlement": info.cited_list,
+    "critical_illness": fees.critical_illness,
     "registration": info.cited_list,
     "payment_channels": info.payment_channels,
     "contribution_years": info.contribution_years,

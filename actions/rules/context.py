@@ -83,12 +83,49 @@ def _uncovered(q: Question, kb: KnowledgeBase, summary: str, region: str | None 
                   summary=f"{summary}{WHERE_TO_ASK}。", covered=kb.coverage())
 
 
-def _year_from_dates(q: Question) -> int | None:
+def _year_of_payment(kb: KnowledgeBase, region: str, day: date) -> int | None:
+    """The benefit year a payment on ``day`` is for, by the notices' own windows.
+
+    A day inside a notice's payment window pays for that notice's benefit year; a day after
+    the window but inside the benefit period is a late payment for that year.
+    """
+    years = kb.covered_years(region)
+    for year in years:
+        if any(w.start <= day <= w.end for n in kb.notices_for(region, year) for w in n.windows):
+            return year
+    for year in years:
+        found = kb.lookup(region, year, lambda n: n.benefit_period)
+        if found and found.value.start <= day <= found.value.end:
+            return year
+    return None
+
+
+def _year_from_dates(kb: KnowledgeBase, region: str, q: Question) -> int | None:
     """A scenario's benefit year follows its event when the question gives no year."""
+    if q.payment_date is not None:
+        year = _year_of_payment(kb, region, q.payment_date)
+        if year is not None:
+            return year
     for day in (q.payment_date, q.birth_date, q.change_date):
         if day is not None:
             return day.year
     return None
+
+
+def _year_of_nearest(kb: KnowledgeBase, region: str) -> int | None:
+    """With no year said or implied: the latest benefit year of the most specific notice for
+    the place (会宁 → 会宁县's own notice before 白银市's), so the nearest rules answer."""
+    for place in kb.gazetteer.chain(region):
+        years = [y for n in kb.notices.values() if n.region == place.name for y in n.benefit_years]
+        if years:
+            return max(years)
+    return None
+
+
+def _labelled(kb: KnowledgeBase, region: str, year: int) -> list[Notice]:
+    """Notices along the region's chain whose own label is "{year}年度" (nearest first)."""
+    return [n for p in kb.gazetteer.chain(region) for n in kb.notices.values()
+            if n.region == p.name and n.year_label.startswith(str(year))]
 
 
 def _year_from_today(kb: KnowledgeBase, region: str, today: date) -> int | None:
@@ -126,8 +163,20 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
     years = kb.covered_years(region.name)
     if not years:
         return _uncovered(q, kb, f"暂未收录{region.name}的居民医保参保通知。", region.name)
-    year = q.benefit_year or q.said_year or _year_from_dates(q) \
+    if q.said_label and q.said_year and q.benefit_year is None:
+        labelled = _labelled(kb, region.name, q.said_year)
+        if labelled:  # "2022年度" is the notice's own label: its benefit year
+            n = labelled[0]
+            by = n.benefit_years[0]
+            ctx = Ctx(kb, q, region, by, kb.notices_for(region.name, by), today)
+            if by != q.said_year:
+                ctx.caveats.append(f"{n.doc_no}所称“{n.year_label}”，指{by}年享受待遇的年度。")
+            return ctx
+    year = q.benefit_year or q.said_year or _year_from_dates(kb, region.name, q) \
         or _year_from_today(kb, region.name, today)
+    chosen = year is None and len(years) > 1
+    if year is None:
+        year = _year_of_nearest(kb, region.name)
     if year is None:
         covered = "、".join(f"{y}年" for y in years)
         return Answer(topic=q.topic, status="needs_input", region=region.name,
@@ -136,8 +185,7 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
                       missing=["benefit_year"], covered=kb.coverage())
     notices = kb.notices_for(region.name, year)
     if not notices:
-        labelled = [n for p in kb.gazetteer.chain(region.name) for n in kb.notices.values()
-                    if n.region == p.name and n.year_label.startswith(str(year))]
+        labelled = _labelled(kb, region.name, year)
         if labelled and q.benefit_year is None:
             # "2021年" said of a notice whose 2021年度 pays for another benefit year.
             n = labelled[0]
@@ -150,6 +198,9 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
         return _uncovered(q, kb, f"暂未收录{region.name}{year}年待遇年度的政策，"
                                  f"目前有{covered}待遇年度的通知。", region.name, year)
     ctx = Ctx(kb, q, region, year, notices, today)
+    if chosen:
+        ctx.caveats.append(f"您没有说年度，以上按{region.name}适用的{notices[0].doc_no}"
+                           f"（{notices[0].year_label}，{year}年享受待遇）回答。")
     if q.benefit_year is None and q.said_year == year:
         ctx.caveats.extend(_label_caveats(kb, region.name, year))
     return ctx

@@ -60,6 +60,8 @@ Topic = Literal[
     "fiscal_subsidy",  # fiscal subsidy total and by level (central/province/city/county)
     "compare_years",  # year-over-year comparison for one place
     "plan",  # enrollment plan / targets (staff-facing)
+    "critical_illness",  # 大病保险 financing per person
+    "settlement",  # 跨年度住院结算
 ]
 
 Status = Literal[
@@ -79,6 +81,7 @@ class Question(BaseModel):
     # A year as a resident said it ("2021年的医保"): a benefit year if one is covered, else a
     # notice's own year label (甘肃“2021年度” = 2022 benefits), said so in a caveat.
     said_year: int | None = None
+    said_label: bool = False  # said_year was said as "X年度": a notice's own label comes first
     categories: list[str] = Field(default_factory=list)  # ids from knowledge/data/categories.yaml
     today: date | None = None  # injectable clock; None = date.today()
     birth_date: date | None = None
@@ -88,6 +91,10 @@ class Question(BaseModel):
     continuous_years: int | None = None  # continuous years of the previous insurance
     reason: str | None = None  # refund reason: duplicate / death / employee / other_region / ...
     compare_to_year: int | None = None  # for compare_years
+    past_limit: bool | None = None  # "超过90天才交" (True) / "90天内交的" (False), dates unknown
+    base_amount: Decimal | None = None  # an amount the resident states (原来的限额6万)
+    paid_after_window: bool = False  # "过了缴费期才交": paid after the concentrated window, day unknown
+    compare_previous: bool = False  # "比上一年涨了多少": add the previous year's standard
 
 
 class Citation(BaseModel):

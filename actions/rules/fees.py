@@ -69,10 +69,10 @@ def lost_outside_window(ctx: Ctx, found: Found[Subsidy]) -> bool:
     """Whether the subsidy is lost because the payment date is outside the concentrated window."""
     rule = found.value.concentrated_window_only
     day = ctx.q.payment_date
-    if rule is None or day is None:
+    if rule is None or (day is None and not ctx.q.paid_after_window):
         return False
     windows = ctx.find(lambda n: [w for w in n.windows if w.kind == "concentrated"])
-    if windows is None or any(w.start <= day <= w.end for w in windows.value):
+    if windows is None or (day is not None and any(w.start <= day <= w.end for w in windows.value)):
         return False
     ctx.cite(found.notice, rule.cite)
     return True
@@ -106,6 +106,8 @@ def fee(ctx: Ctx) -> Answer:
     standard: Decimal = std_found.value.yuan
     figures = [Figure(key="standard", label="个人缴费标准", value=standard, unit="元")]
     steps = [f"{ctx.where}个人缴费标准为{yuan(standard)}元/人/年。"]
+    if ctx.q.compare_previous:
+        steps.extend(_previous_standard(ctx, standard, figures))
     if not ctx.q.categories:
         figures += [Figure(key="net_amount", label="个人实际负担", value=standard, unit="元"),
                     Figure(key="pay_now", label="缴费时应缴", value=standard, unit="元")]
@@ -129,7 +131,7 @@ def fee(ctx: Ctx) -> Answer:
                               "请问您属于哪一类？", figures=figures, steps=steps,
                               missing=["category_tier"])
         if not entries:
-            steps.append(f"本通知未列出“{cat.name}”的参保资助。")
+            steps.extend(_identity_rules(ctx, category) or [f"本通知未列出“{cat.name}”的参保资助。"])
             continue
         entry = entries[0][1]
         ctx.cite(entry.notice, entry.value.cite)
@@ -185,8 +187,8 @@ def fee(ctx: Ctx) -> Answer:
         steps.append(entry.concentrated_window_only.text + "。")
         subsidy = Decimal(0)
     net = standard - subsidy
-    pay_now = {"paid_by_bureau": Decimal(0), "deducted": net,
-               "reimbursed": standard}.get(entry.delivery)
+    pay_now = standard if subsidy == 0 else {"paid_by_bureau": Decimal(0), "deducted": net,
+                                              "reimbursed": standard}.get(entry.delivery)
     name = ctx.kb.categories[best.category].name
     figures += [Figure(key="subsidy", label="资助金额", value=subsidy, unit="元"),
                 Figure(key="net_amount", label="个人实际负担", value=net, unit="元"),
@@ -206,6 +208,45 @@ def fee(ctx: Ctx) -> Answer:
     if pay_now is not None and pay_now != net:
         summary += f"缴费时需先缴{yuan(pay_now)}元，资助部分事后补发。"
     return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)
+
+
+def _previous_standard(ctx: Ctx, standard: Decimal, figures: list[Figure]) -> list[str]:
+    """比上一年提高X元: the increase the notice states, and the previous standard it implies."""
+    found = ctx.find(lambda n: n.personal_increase)
+    if found is None:
+        return ["本通知未载明上一年的个人缴费标准。"]
+    ctx.cite(found.notice, found.value.cite)
+    increase = found.value.yuan
+    figures += [Figure(key="standard_increase", label="比上一年提高", value=increase, unit="元"),
+                Figure(key="previous_standard", label="上一年个人缴费标准", value=standard - increase,
+                       unit="元")]
+    return [f"比上一年提高{yuan(increase)}元，上一年为{yuan(standard - increase)}元/人/年"
+            f"（{yuan(standard)}−{yuan(increase)}）。"]
+
+
+def _identity_rules(ctx: Ctx, category: str) -> list[str]:
+    """The notice's words on an identity it gives no subsidy entry (稳定脱贫人口 不再享受…)."""
+    cat = ctx.kb.categories[category]
+    names = [cat.name, *cat.aliases]
+    found = ctx.find(lambda n: [c for c in n.subsidy_changes if any(a in c.text for a in names)])
+    if found is None:
+        return []
+    for c in found.value:
+        ctx.cite(found.notice, c.cite)
+    return [c.text + "。" for c in found.value]
+
+
+def critical_illness(ctx: Ctx) -> Answer:
+    """大病保险筹资标准: the figure only; the notices do not say how it is split or paid."""
+    found = ctx.find(lambda n: n.critical_illness)
+    if found is None:
+        return ctx.answer("not_stated", f"{ctx.where}的大病保险筹资标准本通知未载明。")
+    ctx.cite(found.notice, found.value.cite)
+    amount = found.value.yuan
+    return ctx.answer("ok", f"{ctx.where}大病保险筹资标准为每人每年{yuan(amount)}元。",
+                      figures=[Figure(key="critical_illness", label="大病保险筹资标准",
+                                      value=amount, unit="元")],
+                      steps=[f"{found.value.cite.quote}。"])
 
 
 def _tier_for(ctx: Ctx, notice: Notice):
@@ -242,6 +283,10 @@ def fiscal_subsidy(ctx: Ctx) -> Answer:
             if value is not None:
                 figures.append(Figure(key=key, label=label, value=value, unit="元"))
                 steps.append(f"{label}{yuan(value)}元。")
+        local = [getattr(tier, k) for k, _ in LEVELS if k != "central" and getattr(tier, k) is not None]
+        if local:
+            figures.append(Figure(key="local_total", label="地方财政合计", value=sum(local), unit="元"))
+            steps.append(f"地方财政（省、市、县）合计{yuan(sum(local))}元。")
         if "除外" in tier.applies_to and place != ctx.region.name:
             caveats.append(f"该档注明“{tier.applies_to}”，通知未列出深度贫困县名单，"
                            f"{ctx.region.name}是否属该档以当地财政部门为准。")
@@ -254,6 +299,11 @@ def fiscal_subsidy(ctx: Ctx) -> Answer:
         if fs.local:
             ctx.cite(found.notice, fs.local.cite)
             steps.append(f"地方财政{yuan(fs.local.yuan)}元。")
+        elif fs.central and not fs.total.at_least:
+            local_total = fs.total.yuan - fs.central.yuan
+            figures.append(Figure(key="local_total", label="地方财政合计", value=local_total, unit="元"))
+            steps.append(f"其余{yuan(local_total)}元由地方财政负担"
+                         f"（{yuan(fs.total.yuan)}−{yuan(fs.central.yuan)}）。")
         if fs.tiers:
             caveats.append(f"分档表未列出{ctx.region.name}，请以当地财政部门为准。")
     for share in fs.shares:

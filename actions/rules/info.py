@@ -14,6 +14,7 @@ LISTS = {  # topic → (Notice field, what it is called)
     "scope": ("scope", "参保范围"),
     "registration": ("registration", "参保登记地点和材料"),
     "duplicate": ("duplicates", "重复参保处理"),
+    "settlement": ("settlement", "跨年度住院结算"),
 }
 REFUND_REASONS = {
     "duplicate": "重复缴费", "death": "死亡", "employee": "参加职工医保",
@@ -50,6 +51,11 @@ def payment_channels(ctx: Ctx) -> Answer:
         ctx.cite(found.notice, ch.cite)
     names = "、".join(ch.name for ch in found.value)
     steps = [f"{CHANNEL_KINDS[ch.kind]}：{ch.name}" for ch in found.value]
+    notes = ctx.find(lambda n: n.payment_notes)
+    if notes:
+        for note in notes.value:
+            ctx.cite(notes.notice, note.cite)
+            steps.append(note.text + "。")
     return ctx.answer("ok", f"{ctx.where}可通过以下渠道缴费：{names}。", steps=steps,
                       caveats=["具体缴费渠道以当地税务部门公告为准。"])
 
@@ -146,6 +152,12 @@ def contribution_years(ctx: Ctx) -> Answer:
         return getattr(t, key) if t else Decimal(0)
 
     figures = [Figure(key=key, label=label, value=plus(key), unit=unit) for key, label, unit in BONUS_FIGURES]
+    if ctx.q.base_amount is not None and t is not None:
+        new_cap = ctx.q.base_amount + plus("inpatient_cap_plus")
+        figures.append(Figure(key="inpatient_cap_new", label="提高后的住院年度最高限额", value=new_cap,
+                              unit="元"))
+        steps.append(f"按您说的原住院年度最高限额{yuan(ctx.q.base_amount)}元，提高后为{yuan(new_cap)}元"
+                     f"（{yuan(ctx.q.base_amount)}+{yuan(plus('inpatient_cap_plus'))}）。")
     if t is None:
         summary = f"连续缴费{years}年，未达到{bonus.tiers[0].years}年，暂不提高报销标准。"
     else:

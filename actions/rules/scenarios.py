@@ -30,6 +30,9 @@ SCENARIO_NAMES = {
     "identity_change": "参保年度内身份变更",
     "flexible_worker": "短期务工、灵活就业人员参加职工医保",
 }
+# Scenarios about employee insurance: its payments and waiting periods are not tied to the
+# resident insurance's windows and benefit year.
+EMPLOYEE_SIDE = {"cross_region", "resident_to_employee", "flexible_worker"}
 EVENT_NAMES = {"birth_date": "出生日期", "stop_date": "原医保停保（中断）日期"}
 START_WORDS = {
     "benefit_period_start": "从待遇享受期开始之日起享受待遇",
@@ -130,6 +133,9 @@ def _branch(ctx: Ctx, sc: Scenario, steps: list[str], missing: list[str]) -> lis
         t = sc.threshold
         event = getattr(q, sc.measured_from)
         steps.append(f"期限：{_limit_words(sc)}缴费。")
+        if (event is None or q.payment_date is None) and q.past_limit is not None:
+            steps.append(f"按您所说，缴费{'已超过' if q.past_limit else '在'}期限{'' if q.past_limit else '内'}。")
+            return sc.beyond if q.past_limit else sc.within
         if event is None:
             missing.append(sc.measured_from)
         if q.payment_date is None:
@@ -140,9 +146,13 @@ def _branch(ctx: Ctx, sc: Scenario, steps: list[str], missing: list[str]) -> lis
                                years=t.years or 0)
         inside = dates.within(event, q.payment_date, inclusive=t.inclusive, days=t.days or 0,
                               months=t.months or 0, years=t.years or 0)
+        limit = _limit_words(sc).split("内")[0].split("起")[-1]
         steps.append(f"{EVENT_NAMES[sc.measured_from]}{cn_date(event)}，期限最后一天为"
                      f"{cn_date(end)}（起算日不计入）；缴费日{cn_date(q.payment_date)}"
-                     f"{'在期限内' if inside else '已超过期限'}。")
+                     f"{f'在{limit}内' if inside else f'已超过{limit}'}。")
+        if event.year == ctx.year - 1 and (sc.within_next_year or sc.beyond_next_year):
+            steps.append(f"{event.year}年的事件，按{ctx.year}年（次年）待遇的规定计算。")
+            return sc.within_next_year if inside else sc.beyond_next_year
         return sc.within if inside else sc.beyond
     if missing:
         return None
@@ -159,6 +169,8 @@ def scenario(ctx: Ctx) -> Answer:
     sc: Scenario = found.value
     notice: Notice = found.notice
     steps: list[str] = []
+    if topic == "identity_change":
+        steps.extend(_subsidy_change_rules(ctx))
     missing: list[str] = []
     on_time = _on_time_window(ctx) if topic == "late_payment" else None
     if on_time:
@@ -166,6 +178,8 @@ def scenario(ctx: Ctx) -> Answer:
         sc, notice = Scenario(within=[on_time.value.outcome]), on_time.notice
     branch = _branch(ctx, sc, steps, missing)
     outcomes = _for_identity(branch, ctx.q.categories)
+    if outcomes and on_time is None and topic not in EMPLOYEE_SIDE:
+        outcomes = _paid_in_window(ctx, outcomes, steps)
     for other in [o for o in branch or [] if o not in (outcomes or [])]:
         ctx.cite(notice, other.cite)
         steps.append(f"另：{_outcome_words(other)}。")
@@ -203,10 +217,10 @@ def scenario(ctx: Ctx) -> Answer:
         if o.start != "no_benefit":
             start = start_date(o, ctx.q.payment_date, ctx.q.birth_date, ctx.q.change_date,
                                period_start)
-        end = period_end
+        end = None if topic in EMPLOYEE_SIDE else period_end
         if o.ends == "birth_year_end" and ctx.q.birth_date:
             end = date(ctx.q.birth_date.year, 12, 31)
-        if start and period_start and start < period_start:
+        if start and period_start and start < period_start and topic not in EMPLOYEE_SIDE:
             start = period_start
         text = _outcome_words(o)
         if due is not None:
@@ -250,6 +264,26 @@ def _for_identity(outcomes: list[Outcome] | None, categories: list[str]) -> list
     return mine or general or outcomes
 
 
+# Outcomes no better for the resident than paying in the concentrated window itself.
+_WINDOW_BEATS = {"payment_date", "payment_month", "next_month_after_payment", "after_days",
+                 "after_months", "no_benefit"}
+
+
+def _paid_in_window(ctx: Ctx, outcomes: list[Outcome], steps: list[str]) -> list[Outcome]:
+    """Paid inside the concentrated window: the window's rule ("集中征缴期内缴纳…的，从1月1日起享受")
+    applies to everyone who pays in it, so it replaces a later start or a higher fee."""
+    window = _on_time_window(ctx)
+    if window is None:
+        return outcomes
+    own = window.value.outcome
+    swapped = [own if o.start in _WINDOW_BEATS else o for o in outcomes]
+    if swapped != outcomes:
+        ctx.cite(window.notice, own.cite)
+        steps.append(f"缴费日在{window.value.name}内，按{window.value.name}缴费的规定："
+                     f"{start_words(own)}。")
+    return swapped
+
+
 def _on_time_window(ctx: Ctx) -> Found[Window] | None:
     """The concentrated window the question's payment date falls in, if any."""
     day = ctx.q.payment_date
@@ -273,6 +307,15 @@ def _input_name(key: str) -> str:
     return INPUT_NAMES.get(key, key)
 
 
+def _subsidy_change_rules(ctx: Ctx) -> list[str]:
+    changes = ctx.find(lambda n: n.subsidy_changes)
+    if changes is None:
+        return []
+    for c in changes.value:
+        ctx.cite(changes.notice, c.cite)
+    return [c.text + "。" for c in changes.value]
+
+
 def _not_stated(ctx: Ctx, name: str) -> Answer:
     """No rule for this situation; for identity change, show the subsidy top-up rules."""
     if ctx.q.topic == "identity_change":
@@ -284,3 +327,30 @@ def _not_stated(ctx: Ctx, name: str) -> Answer:
                 c.text for c in changes.value) + "。")
     return ctx.answer("not_stated", f"{ctx.where}{name}的规定本通知未载明，"
                       "请咨询当地医保经办机构或拨打12393。")
+
+
+def _paid_late(ctx: Ctx) -> bool:
+    """Paid after the concentrated window of the benefit year (a day, or "过了缴费期" said)."""
+    windows = ctx.find(lambda n: [w for w in n.windows if w.kind == "concentrated"])
+    if windows is None:
+        return False
+    day = ctx.q.payment_date
+    if day is None:
+        return ctx.q.paid_after_window
+    return all(day > w.end for w in windows.value)
+
+
+def fee(ctx: Ctx) -> Answer:
+    """What a resident pays. Paid after the concentrated window, the notice's late-payment rule
+    sets the amount (贵州 830元, 安康 no subsidy), so ``fee`` and ``late_payment`` agree."""
+    if _paid_late(ctx) and ctx.find(lambda n: n.scenarios.late_payment):
+        late = Ctx(ctx.kb, ctx.q.model_copy(update={"topic": "late_payment"}), ctx.region,
+                   ctx.year, ctx.notices, ctx.today, list(ctx.caveats))
+        answer = scenario(late)
+        due = answer.figure("amount_due")
+        if answer.status == "ok" and due is not None:
+            figures = [*answer.figures,
+                       Figure(key="net_amount", label="个人实际负担", value=due.value, unit="元"),
+                       Figure(key="pay_now", label="缴费时应缴", value=due.value, unit="元")]
+            return answer.model_copy(update={"topic": "fee", "figures": figures})
+    return fees.fee(ctx)

@@ -3,7 +3,8 @@
 Pure functions (no Rasa imports). Values:
 
 * ``year``: ``"2022"`` or a relative word ``this_year`` / ``next_year`` / ``last_year``;
-* ``date``: ISO ``"2022-03-05"``, ``"--03-05"`` when the year is not said, ``"today"``;
+* ``date``: ISO ``"2022-03-05"``, ``"--03-05"`` when the year is not said, ``"2022-03"`` for a
+  month without a day, ``"--08"`` for 8月份, ``"today"``;
 * ``duration``: ISO 8601 ``"P90D"``, ``"P3M"``, ``"P15Y"``;
 * ``amount``: a decimal string in yuan, ``"350"``.
 """
@@ -16,6 +17,9 @@ from typing import Any
 _FULL_DATE = re.compile(
     r"(?<!\d)(20\d{2})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*(?:日|号)?"
 )
+# 2022年3月 (no day): a month, value "2022-03"
+_YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月份?(?!\d)")
+_MONTH_ONLY = re.compile(r"(?<![\d年])(\d{1,2})月份")  # 8月份住院: value "--08"
 _MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})(?:日|号)")
 # 2022年 / 2022年度 / 22年度; a bare 22年 only when it cannot be a number of years
 # (连续缴费15年, 满20年 are durations).
@@ -51,10 +55,16 @@ def extract(text: str) -> list[dict[str, Any]]:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if 1 <= mo <= 12 and 1 <= d <= 31:
             add("date", m.start(), m.end(), f"{y:04d}-{mo:02d}-{d:02d}")
+    for m in _YEAR_MONTH.finditer(text):
+        if 1 <= int(m.group(2)) <= 12:
+            add("date", m.start(), m.end(), f"{int(m.group(1)):04d}-{int(m.group(2)):02d}")
     for m in _MONTH_DAY.finditer(text):
         mo, d = int(m.group(1)), int(m.group(2))
         if 1 <= mo <= 12 and 1 <= d <= 31:
             add("date", m.start(), m.end(), f"--{mo:02d}-{d:02d}")
+    for m in _MONTH_ONLY.finditer(text):
+        if 1 <= int(m.group(1)) <= 12:
+            add("date", m.start(), m.end(), f"--{int(m.group(1)):02d}")
     for m in _REL_DATE.finditer(text):
         add("date", m.start(), m.end(), "today")
     for m in _YEAR.finditer(text):

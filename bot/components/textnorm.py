@@ -5,7 +5,7 @@
 * control characters and other junk removed, whitespace collapsed, length capped;
 * Chinese numerals → digits only where they are a year, a date, a duration or an amount
   (``二〇二一年`` → ``2021年``, ``三月五号`` → ``3月5号``, ``九十天`` → ``90天``,
-  ``三百二`` → ``320``); words such as ``一类低保`` or ``零星缴费期`` stay as they are.
+  ``三百二`` → ``320``, ``四口人`` → ``4口人``); words such as ``一类低保`` or ``零星缴费期`` stay as they are.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _UNIT = {"十": 10, "百": 100, "千": 1000}
 _NUM = "〇零一二两三四五六七八九十百千万"
 _YEAR_RE = re.compile(r"([〇零一二三四五六七八九]{4}|[〇零一二三四五六七八九]{2})(?=年)")
 _QTY_RE = re.compile(
-    rf"(?<![第{_NUM}])([{_NUM}]+)(?=(个月|个多月|月|日|号|天|周|年(?!代|级)|元|块|岁|次))"
+    rf"(?<![第{_NUM}])([{_NUM}]+)(?=(个月|个多月|月|日|号|天|周|年(?!代|级)|元|块|岁|次|口|个|位|名))"
 )
 _COLLOQUIAL_RE = re.compile(
     rf"(?<![{_NUM}])([一二两三四五六七八九][百千万][一二两三四五六七八九])(?![{_NUM}])"

@@ -12,7 +12,7 @@ from knowledge import KnowledgeBase, default_knowledge
 
 REPO = Path(__file__).resolve().parents[2]
 CASES_DIR = REPO / "tests" / "cases"
-SEEDS_DIR = REPO.parent / "shared" / "seeds"
+SEEDS_DIR = REPO / "knowledge" / "data" / "texts"  # the notices' own texts, kept in the repo
 
 
 def norm(value: object) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import pytest
 import yaml
 from pydantic import BaseModel
 
@@ -33,8 +32,6 @@ def squash(text: str) -> str:
 
 
 def test_quotes_appear_verbatim_in_the_notices(kb) -> None:
-    if not SEEDS_DIR.is_dir():
-        pytest.skip(f"notice texts not found at {SEEDS_DIR}: quotes not checked against the source")
     problems = []
     for notice in kb.notices.values():
         source = squash((SEEDS_DIR / notice.source).read_text(encoding="utf-8"))

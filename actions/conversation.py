@@ -1,0 +1,250 @@
+"""One conversation turn: message facts + the situation so far → the question(s) → answers.
+
+Pure (no Rasa imports): ``ActionAnswer`` passes the normalised text, the NLU's entities and
+intent, and the ``situation`` slot; it gets back the messages and the new situation. The NLU
+intent says what is asked only where no word cue decides (``actions/cues.yaml``); everything
+the message states (place, year label, identities with head counts, dates with their roles) is
+kept in the situation, so that a short reply ("白银的，2022年度") completes the question asked
+before, and the bot asks only for what the rule layer reports missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from actions.reading import Reading, read
+from actions.render import render_answer
+from actions.render.channels import Channel
+from actions.rules import Answer, Question, answer_question
+from actions.texts import (
+    ASK_REGION,
+    ASK_REPHRASE,
+    NO_TOPIC,
+    OUT_OF_SCOPE,
+    admission_verdict,
+    household_lines,
+    latest_year_intro,
+    not_stated_topic,
+)
+from knowledge import dates
+from knowledge.loader import KnowledgeBase, default_knowledge
+
+# Intent → rule-layer topic. Intents not listed here are not questions for the rule layer.
+INTENT_TOPIC: dict[str, str] = {
+    "ask_fee": "fee", "ask_deadline": "deadline", "ask_benefit_period": "benefit_period",
+    "ask_late_payment": "late_payment", "ask_newborn": "newborn", "ask_student": "student",
+    "ask_veteran": "veteran", "ask_employee_to_resident": "employee_to_resident",
+    "ask_resident_to_employee": "resident_to_employee", "ask_cross_region": "cross_region",
+    "ask_refund": "refund", "ask_duplicate": "duplicate", "ask_scope": "scope",
+    "ask_registration": "registration", "ask_payment_channels": "payment_channels",
+    "ask_contribution_years": "contribution_years", "ask_fiscal_subsidy": "fiscal_subsidy",
+    "ask_identity_change": "identity_change", "ask_critical_illness": "critical_illness",
+}
+CONFIDENT = 0.5  # below this the NLU intent alone does not start a new topic
+DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
+               "change": "change_date"}
+REFUND_REASONS = {"death": "death", "enlisted": "enlisted"}
+
+
+@dataclass
+class Situation:
+    """What the conversation has established (stored in the ``situation`` slot as a dict)."""
+
+    topic: str | None = None
+    region: str | None = None
+    place_said: str | None = None
+    year: int | None = None
+    year_is_label: bool = False
+    categories: list[str] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)  # [{"categories": [...], "count": n}]
+    household: int | None = None
+    dates: dict[str, str] = field(default_factory=dict)  # role → ISO date or month
+    continuous_years: int | None = None
+    gap_months: int | None = None
+    amounts: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    awaiting: str | None = None  # what the bot asked for last
+
+    @classmethod
+    def load(cls, data: Any) -> Situation:
+        if not isinstance(data, dict):
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        try:
+            return cls(**known)
+        except TypeError:
+            return cls()
+
+
+@dataclass
+class Turn:
+    messages: list[dict[str, Any]]
+    situation: Situation
+    answers: list[Answer] = field(default_factory=list)
+
+
+def _topic(reading: Reading, intent: str | None, confidence: float, prior: Situation) -> str | None:
+    """What is asked: a word cue first, then a confident intent, then the topic so far."""
+    cued = [t for t in reading.topics if t != "out_of_scope"]
+    if cued:
+        return cued[0]
+    if "out_of_scope" in reading.topics:
+        return "out_of_scope"
+    nlu = INTENT_TOPIC.get(intent or "")
+    if nlu and confidence >= CONFIDENT:
+        return nlu
+    if prior.topic:
+        return prior.topic
+    if nlu:
+        return nlu
+    if intent == "out_of_scope":
+        return "out_of_scope"
+    return None
+
+
+def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
+    """The situation after this message; a new topic drops the facts of the previous question."""
+    s = Situation(**asdict(prior))
+    if topic != prior.topic and topic is not None and prior.topic is not None:
+        s.categories, s.groups, s.household, s.amounts, s.flags = [], [], None, [], []
+        s.dates = {k: v for k, v in s.dates.items() if k in ("birth", "stop")}
+        s.continuous_years = s.gap_months = None
+    s.topic = topic or s.topic
+    if r.region:
+        s.region, s.place_said = r.region, None
+    elif r.place_said:
+        s.region, s.place_said = None, r.place_said
+    if r.year is not None:
+        s.year, s.year_is_label = r.year, r.year_is_label
+    if r.categories:
+        s.categories = r.categories
+    if r.groups:
+        s.groups = [{"categories": g.categories, "count": g.count} for g in r.groups]
+        s.household = r.household
+    for d in r.dates:
+        s.dates[d.role] = d.value
+    if r.continuous_years is not None:
+        s.continuous_years = r.continuous_years
+    if r.amounts:
+        s.amounts = r.amounts
+    if r.gap_months is not None:
+        s.gap_months = r.gap_months
+    s.flags = sorted(set(s.flags) | r.flags)
+    return s
+
+
+def _day(value: str | None, role: str) -> date | None:
+    """An ISO day; a month ("2022-01") counts as its last day for a stop date (辞职后就断了:
+    the later day, so a time limit is never wrongly met) and its first day otherwise."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        first = date.fromisoformat(value + "-01")
+    except ValueError:
+        return None
+    return dates.add_months(first, 1) - timedelta(days=1) if role == "stop" else first
+
+
+def build_question(s: Situation, topic: str, today: date, categories: list[str] | None = None
+                   ) -> Question:
+    """The rule-layer question for one topic of the situation."""
+    fields: dict[str, Any] = {}
+    for role, name in DATE_FIELDS.items():
+        day = _day(s.dates.get(role), role)
+        if day:
+            fields[name] = day
+    if "stop_date" not in fields and "payment_date" in fields and s.gap_months:
+        # "中间断了5个月，7月15号补缴": the old insurance stopped that long before paying.
+        fields["stop_date"] = dates.add_months(fields["payment_date"], -s.gap_months)
+    past = True if "past_limit" in s.flags else False if "within_limit" in s.flags else None
+    base = Decimal(s.amounts[0]) if s.amounts else None
+    reason = next((REFUND_REASONS[r] for r in REFUND_REASONS if r in s.dates), None)
+    if topic == "refund" and reason is None and "duplicate" in s.flags:
+        reason = "duplicate"
+    return Question(
+        topic=topic, region=s.region or "", today=today, said_year=s.year,
+        said_label=s.year_is_label, categories=categories if categories is not None else s.categories,
+        continuous_years=s.continuous_years, reason=reason,
+        paid_after_window="after_window" in s.flags and "payment_date" not in fields,
+        compare_previous="previous_year" in s.flags, past_limit=past, base_amount=base, **fields)
+
+
+def _ask(text: str, s: Situation, awaiting: str | None) -> Turn:
+    s.awaiting = awaiting
+    return Turn([{"text": text}], s)
+
+
+def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confidence: float,
+            situation: Any, today: date, channel: Channel = "web",
+            kb: KnowledgeBase | None = None) -> Turn:
+    """Answer one resident message in the context of the conversation so far."""
+    kb = kb or default_knowledge()
+    prior = Situation.load(situation)
+    reading = read(text, entities, kb, today)
+    topic = _topic(reading, intent, confidence, prior)
+    s = _merge(prior, reading, topic)
+
+    if topic == "out_of_scope" and not (reading.region or reading.place_said):
+        return _ask(OUT_OF_SCOPE, s, None)
+    if topic is None or topic == "out_of_scope":
+        if reading.region or reading.year or reading.categories or reading.dates:
+            return _ask(NO_TOPIC, s, "topic")
+        return _ask(ASK_REPHRASE, s, None)
+    if not s.region and not s.place_said:
+        return _ask(ASK_REGION, s, "region")
+    if topic == "reimbursement":
+        return Turn([{"text": not_stated_topic(s.region or s.place_said or "")}], s)
+
+    answer = _answer(s, topic, today, kb)
+    messages = render_answer(answer, channel)
+    extra = _extra_lines(s, answer, topic, today, kb)
+    if extra:
+        messages[0]["text"] = "\n".join([*extra.get("before", []), messages[0]["text"],
+                                         *extra.get("after", [])])
+    s.awaiting = answer.missing[0] if answer.status == "needs_input" and answer.missing else None
+    return Turn(messages, s, [answer])
+
+
+def _answer(s: Situation, topic: str, today: date, kb: KnowledgeBase) -> Answer:
+    q = build_question(s, topic, today)
+    if s.place_said and not s.region:
+        q = q.model_copy(update={"region": s.place_said})
+    answer = answer_question(q, kb)
+    years = kb.covered_years(answer.region) if answer.region in kb.gazetteer.regions else []
+    if answer.status == "not_covered" and years and s.year:
+        # A year no notice covers (今年 = 2026): say so, then the latest covered year's answer.
+        latest = answer_question(q.model_copy(update={"said_year": None, "said_label": False,
+                                                      "benefit_year": years[-1]}), kb)
+        if latest.status != "not_covered":
+            return latest.model_copy(update={"caveats": [latest_year_intro(answer.region, s.year,
+                                                                            s.year_is_label, latest),
+                                                         *latest.caveats]})
+    return answer
+
+
+def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
+                 kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Lines around the rendered answer: household totals, a hospital stay's verdict."""
+    out: dict[str, list[str]] = {}
+    if topic == "fee" and s.groups and answer.status == "ok":
+        per_group = []
+        for g in s.groups:
+            a = answer_question(build_question(s, "fee", today, g["categories"] or []), kb)
+            net = a.figure("net_amount")
+            if net is None:
+                return out
+            per_group.append((g, a, Decimal(net.value)))
+        out["before"] = household_lines(per_group, kb)
+    admitted = s.dates.get("admission")
+    start, end = answer.figure("benefit_start"), answer.figure("benefit_end")
+    if admitted and (start or answer.figure("late_benefit_start")):
+        first = start or answer.figure("late_benefit_start")
+        out.setdefault("before", []).append(
+            admission_verdict(admitted, first.value, end.value if end else None))
+    return out
+

@@ -1,0 +1,79 @@
+"""The conversation's own resident-facing texts (questions back, apologies, added lines).
+
+Answers to policy questions are rendered from the rule layer's :class:`Answer` by
+``actions.render``; this module holds what the conversation adds around them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from actions.rules import Answer
+from actions.rules.context import HOTLINE, WHERE_TO_ASK, cn_date, yuan
+from knowledge.loader import KnowledgeBase
+
+ASK_REGION = "请问您在哪个地区参保？（说到县区或地市即可，例如：会宁县、白银市、安康市汉滨区、贵州省）"
+NO_TOPIC = ("好的，已记下。请问您想了解什么？例如：缴费标准和资助、缴费时间、待遇享受期、"
+            "新生儿或学生参保、转移接续、退费、缴费渠道。")
+ASK_REPHRASE = "抱歉，我没太理解。能换个说法再问一次吗？例如：“会宁县低保户2022年度交多少钱？”"
+OUT_OF_SCOPE = ("抱歉，这个问题不在我的服务范围内。我只能解答城乡居民医保参保缴费的问题"
+                f"（缴费标准、资助、缴费时间、待遇期、转移接续、退费等）。其他问题请{WHERE_TO_ASK}。")
+RULES_DOWN = ("抱歉，政策计算服务暂时不可用，请稍后再试，或回复“转人工”联系工作人员，"
+              f"也可拨打{HOTLINE}医保服务热线。")
+
+
+def not_stated_topic(place: str) -> str:
+    """Reimbursement ratios and lines: not in the enrolment notices the assistant holds."""
+    return (f"已收录的{place}参保缴费通知没有规定住院、门诊的报销比例和起付线等待遇标准，"
+            f"我无法给出准确数字。请{WHERE_TO_ASK}查询。")
+
+
+def latest_year_intro(region: str | None, year: int, is_label: bool, latest: Answer) -> str:
+    said = f"{year}年度" if is_label else f"{year}年"
+    label = f"（{latest.year_label}）" if latest.year_label else ""
+    return (f"暂未收录{region or ''}{said}的参保缴费通知，以下是已收录的最新年度{latest.benefit_year}年"
+            f"待遇年度{label}的规定，{said}的标准请{WHERE_TO_ASK}。")
+
+
+def household_lines(per_group: list[tuple[dict[str, Any], Answer, Decimal]],
+                    kb: KnowledgeBase) -> list[str]:
+    """家里5口人 → one line per group of people and the household total."""
+    lines, total, people = [], Decimal(0), 0
+    for group, _answer, net in per_group:
+        n = int(group["count"])
+        who = "、".join(kb.categories[c].name for c in group["categories"] if c in kb.categories)
+        who = who or "无资助身份"
+        lines.append(f"{who}{n}人：每人{yuan(net)}元，共{yuan(net * n)}元")
+        total += net * n
+        people += n
+    return [f"全家{people}人合计个人实际负担{yuan(total)}元（" + "；".join(lines) + "）。"]
+
+
+def _month_bounds(value: str) -> tuple[date, date] | None:
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return day, day
+        y, m = int(value[:4]), int(value[5:7])
+    except ValueError:
+        return None
+    nxt = date(y + (m == 12), m % 12 + 1, 1)
+    return date(y, m, 1), date.fromordinal(nxt.toordinal() - 1)
+
+
+def admission_verdict(admitted: str, start: date | Any, end: date | None) -> str:
+    """Whether a hospital stay on ``admitted`` (a day or a month) falls in the covered period."""
+    bounds = _month_bounds(admitted)
+    if bounds is None or not isinstance(start, date):
+        return ""
+    first, last = bounds
+    when = cn_date(first) if first == last else f"{first.year}年{first.month}月"
+    if last < start:
+        return f"{when}住院时还未到待遇开始日（{cn_date(start)}），不能报销这次住院费用。"
+    if end is not None and first > end:
+        return f"{when}住院已超出待遇期（至{cn_date(end)}），不能按本年度报销。"
+    if first >= start:
+        return f"{when}住院在待遇期内（{cn_date(start)}起），可以按规定报销。"
+    return (f"{when}住院：{cn_date(start)}以前的费用不能报销，{cn_date(start)}起的可以按规定报销。")

@@ -8,7 +8,6 @@ layer decides every figure, ``actions.render`` words it for the message's channe
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -64,7 +63,7 @@ class ActionAnswer(Action):
             dispatcher.utter_message(text=RULES_DOWN)
             return []
         _utter(dispatcher, turn.messages)
-        events: list[EventType] = [SlotSet("situation", asdict(turn.situation))]
+        events: list[EventType] = [SlotSet("situation", turn.situation.model_dump())]
         cited = [c.model_dump(mode="json") for a in turn.answers for c in a.citations]
         if cited:
             events.append(SlotSet("last_citations", cited))

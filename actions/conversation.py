@@ -10,10 +10,12 @@ before, and the bot asks only for what the rule layer reports missing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actions.reading import Reading, read
 from actions.render import render_answer
@@ -49,33 +51,32 @@ DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_d
 REFUND_REASONS = {"death": "death", "enlisted": "enlisted"}
 
 
-@dataclass
-class Situation:
+class Situation(BaseModel):
     """What the conversation has established (stored in the ``situation`` slot as a dict)."""
+
+    model_config = ConfigDict(extra="ignore")
 
     topic: str | None = None
     region: str | None = None
     place_said: str | None = None
     year: int | None = None
     year_is_label: bool = False
-    categories: list[str] = field(default_factory=list)
-    groups: list[dict[str, Any]] = field(default_factory=list)  # [{"categories": [...], "count": n}]
+    categories: list[str] = Field(default_factory=list)
+    groups: list[dict[str, Any]] = Field(default_factory=list)  # [{"categories": [...], "count": n}]
     household: int | None = None
-    dates: dict[str, str] = field(default_factory=dict)  # role → ISO date or month
+    dates: dict[str, str] = Field(default_factory=dict)  # role → ISO date or month
     continuous_years: int | None = None
     gap_months: int | None = None
-    amounts: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    amounts: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
     awaiting: str | None = None  # what the bot asked for last
 
     @classmethod
     def load(cls, data: Any) -> Situation:
-        if not isinstance(data, dict):
-            return cls()
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        """The slot's value; anything malformed starts a fresh situation rather than failing."""
         try:
-            return cls(**known)
-        except TypeError:
+            return cls.model_validate(data or {})
+        except ValidationError:
             return cls()
 
 
@@ -107,7 +108,7 @@ def _topic(reading: Reading, intent: str | None, confidence: float, prior: Situa
 
 def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
     """The situation after this message; a new topic drops the facts of the previous question."""
-    s = Situation(**asdict(prior))
+    s = prior.model_copy(deep=True)
     if topic != prior.topic and topic is not None and prior.topic is not None:
         s.categories, s.groups, s.household, s.amounts, s.flags = [], [], None, [], []
         s.dates = {k: v for k, v in s.dates.items() if k in ("birth", "stop")}

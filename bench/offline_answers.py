@@ -32,7 +32,7 @@ def answer(turns: list[str], today: date) -> str:
     for turn in turns:
         text = normalise(turn)
         out = respond(text, extract(text), None, 0.0, situation, today, "web")
-        situation = out.situation.__dict__
+        situation = out.situation.model_dump()
         texts = [m.get("text") or "" for m in out.messages]
     return "\n".join(texts)
 

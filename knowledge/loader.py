@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from knowledge.regions import Gazetteer, RegionEntry
+from knowledge.regions import Divisions, Gazetteer, RegionEntry
 from knowledge.schema import Notice
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -144,16 +144,28 @@ def _check_references(file: Path, notice: Notice, kb: KnowledgeBase) -> None:
                                  f"{other.id} already governs {notice.region} for that year")
 
 
-def load_knowledge(data_dir: Path = DATA_DIR) -> KnowledgeBase:
-    """Read the gazetteer, the categories and every notice file; validate all of them."""
+def load_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
+    """The generated divisions (divisions.yaml) with the hand-maintained regions.yaml merged in."""
+    divisions_file = data_dir / "divisions.yaml"
+    try:
+        divisions = Divisions.model_validate(_read_yaml(divisions_file))
+    except ValidationError as exc:
+        raise _validation_error(divisions_file, exc) from exc
     regions_file = data_dir / "regions.yaml"
     try:
         entries = [RegionEntry.model_validate(e) for e in _read_yaml(regions_file) or []]
-        gazetteer = Gazetteer.from_entries(entries)
+        hand = {e.name for e in entries}  # 陕西省 is hand-maintained (安康市 only)
+        outside = [p for p in divisions.outside if p.name not in hand]
+        return Gazetteer.build([*divisions.provinces, *outside], entries)
     except ValidationError as exc:
         raise _validation_error(regions_file, exc) from exc
     except ValueError as exc:
         raise KnowledgeError(regions_file, "", str(exc)) from exc
+
+
+def load_knowledge(data_dir: Path = DATA_DIR) -> KnowledgeBase:
+    """Read the gazetteer, the categories and every notice file; validate all of them."""
+    gazetteer = load_gazetteer(data_dir)
 
     cats_file = data_dir / "categories.yaml"
     try:

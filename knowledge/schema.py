@@ -159,6 +159,15 @@ class Period(Strict):
     cite: Cite
 
 
+class Cutoff(Strict):
+    """A day from which something counts for the next year (安康: identities recognised from
+    2021-10-01 on are subsidised from the next year)."""
+
+    day: date
+    text: str
+    cite: Cite
+
+
 class Subsidy(Strict):
     """资助: what the bureau pays towards one identity's personal contribution."""
 
@@ -313,6 +322,7 @@ class Notice(Strict):
     subsidies: list[Subsidy] = Field(default_factory=list)
     multiple_identity: MultipleIdentity | None = None
     subsidy_changes: list[Cited] = Field(default_factory=list)  # identity change rules
+    identity_cutoff: Cutoff | None = None  # identities recognised on or after this day: next year
     scenarios: Scenarios = Field(default_factory=Scenarios)
     refunds: list[RefundRule] = Field(default_factory=list)
     duplicates: list[Cited] = Field(default_factory=list)  # which enrollment is kept

@@ -84,10 +84,11 @@ def _uncovered(q: Question, kb: KnowledgeBase, summary: str, region: str | None 
 
 
 def _year_of_payment(kb: KnowledgeBase, region: str, day: date) -> int | None:
-    """The benefit year a payment on ``day`` is for, by the notices' own windows.
+    """The benefit year an event on ``day`` (a payment, an identity change, a birth) belongs
+    to, by the notices' own windows.
 
-    A day inside a notice's payment window pays for that notice's benefit year; a day after
-    the window but inside the benefit period is a late payment for that year.
+    A day inside a notice's payment window is for that notice's benefit year; a day after the
+    window but inside the benefit period (a late payment) is for that year.
     """
     years = kb.covered_years(region)
     for year in years:
@@ -102,11 +103,11 @@ def _year_of_payment(kb: KnowledgeBase, region: str, day: date) -> int | None:
 
 def _year_from_dates(kb: KnowledgeBase, region: str, q: Question) -> int | None:
     """A scenario's benefit year follows its event when the question gives no year."""
-    if q.payment_date is not None:
-        year = _year_of_payment(kb, region, q.payment_date)
+    for day in (q.payment_date, q.change_date, q.birth_date):
+        year = _year_of_payment(kb, region, day) if day is not None else None
         if year is not None:
             return year
-    for day in (q.payment_date, q.birth_date, q.change_date):
+    for day in (q.payment_date, q.change_date, q.birth_date):
         if day is not None:
             return day.year
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from actions.rules.context import Ctx, yuan
+from actions.rules.context import Ctx, cn_date, yuan
 from actions.rules.contract import Answer, Figure
 from knowledge.loader import Found
 from knowledge.schema import Notice, Subsidy
@@ -115,6 +115,16 @@ def fee(ctx: Ctx) -> Answer:
                                 "如属特困、低保等资助对象，可告诉我身份再算资助后金额。",
                           figures=figures, steps=steps)
 
+    cutoff = ctx.find(lambda n: n.identity_cutoff)
+    if cutoff and ctx.q.change_date and ctx.q.change_date >= cutoff.value.day:
+        ctx.cite(cutoff.notice, cutoff.value.cite)
+        steps.append(cutoff.value.text + "。")
+        figures += [Figure(key="subsidy", label="资助金额", value=Decimal(0), unit="元"),
+                    Figure(key="net_amount", label="个人实际负担", value=standard, unit="元"),
+                    Figure(key="pay_now", label="缴费时应缴", value=standard, unit="元")]
+        return ctx.answer("ok", f"{ctx.where}个人缴费标准{yuan(standard)}元；{cn_date(ctx.q.change_date)}"
+                          f"认定的身份作为下一年认定依据，本年度不享受资助，按{yuan(standard)}元缴费。",
+                          figures=figures, steps=steps)
     options: list[SubsidyOption] = []
     for category in ctx.q.categories:
         cat = ctx.kb.categories.get(category)

@@ -348,8 +348,10 @@ def fee(ctx: Ctx) -> Answer:
                    ctx.year, ctx.notices, ctx.today, list(ctx.caveats))
         answer = scenario(late)
         due = answer.figure("amount_due")
-        if answer.status == "ok" and due is not None:
-            figures = [*answer.figures,
+        standard = ctx.find(lambda n: n.personal)
+        if answer.status == "ok" and due is not None and standard is not None:
+            figures = [Figure(key="standard", label="个人缴费标准", value=standard.value.yuan, unit="元"),
+                       *answer.figures,
                        Figure(key="net_amount", label="个人实际负担", value=due.value, unit="元"),
                        Figure(key="pay_now", label="缴费时应缴", value=due.value, unit="元")]
             return answer.model_copy(update={"topic": "fee", "figures": figures})

@@ -1,7 +1,9 @@
 """Generate the jieba user dictionary and the NLU lookup tables/synonyms for the bot.
 
-One place for each fact: region names come from ``knowledge/data/regions.yaml`` and person
-categories from ``knowledge/data/categories.yaml``. This script turns them into
+One place for each fact: region names come from the gazetteer as the knowledge loader builds it
+(``knowledge/data/divisions.yaml`` with ``regions.yaml`` merged in: every county of Gansu and
+Guizhou with its short forms) and person categories from ``knowledge/data/categories.yaml``.
+This script turns them into
 
 * ``bot/dictionary/yibao.txt``: a jieba user dictionary (regions, categories, policy terms), so
   that entity spans fall on token boundaries;
@@ -20,6 +22,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# REGIONS and _walk: the hand-maintained file, still what gen_nlu.py samples training slots from.
 REGIONS = ROOT / "knowledge" / "data" / "regions.yaml"
 CATEGORIES = ROOT / "knowledge" / "data" / "categories.yaml"
 DICT_OUT = ROOT / "bot" / "dictionary" / "yibao.txt"
@@ -49,14 +52,13 @@ def _walk(nodes: list[dict]) -> list[tuple[str, list[str]]]:
 
 def build() -> tuple[str, str]:
     """Return (jieba dictionary text, NLU vocab yaml text)."""
-    regions = _walk(yaml.safe_load(REGIONS.read_text(encoding="utf-8")))
+    sys.path.insert(0, str(ROOT))
+    from knowledge.loader import load_gazetteer
+
+    gazetteer = load_gazetteer()
     categories = yaml.safe_load(CATEGORIES.read_text(encoding="utf-8"))
 
-    region_names: list[str] = []
-    for name, aliases in regions:
-        for n in [name, *aliases]:
-            if n not in region_names:
-                region_names.append(n)
+    region_names = list(dict.fromkeys(n for r in gazetteer.regions.values() for n in [r.name, *r.aliases]))
     cat_names: dict[str, list[str]] = {}
     for cat in categories:
         names = [cat["name"], *(cat.get("aliases") or [])]

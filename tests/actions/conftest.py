@@ -1,8 +1,13 @@
-"""Tracker fixtures for the rasa-sdk actions (real rule layer, no Rasa server)."""
+"""Tracker fixtures for the rasa-sdk actions (real rule layer, no Rasa server).
+
+A resident's message goes through the bot's own normaliser and quantity extractor (the first
+steps of the Rasa pipeline), so the action sees what it sees behind Rasa.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -10,18 +15,20 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-SLOTS = {"region": None, "benefit_year": None, "category": None, "birth_date": None,
-         "stop_date": None, "payment_date": None, "duration": None, "topic": None,
-         "awaiting": None, "fallback_topic": None, "last_citations": None,
-         "handoff_requested": None}
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bot"))
+from components.quantities import extract  # noqa: E402
+from components.textnorm import normalise  # noqa: E402
+
+SLOTS = {"situation": None, "last_citations": None, "handoff_requested": None}
 
 
-def make_tracker(intent: str, entities: list[dict[str, Any]] | None = None,
-                 text: str = "", channel: str = "web", ranking: list[str] | None = None,
+def make_tracker(intent: str, text: str = "", channel: str = "web", confidence: float = 0.9,
                  **slots: Any) -> Tracker:
-    latest = {"intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
-              "text": text, "metadata": {"channel": channel},
-              "intent_ranking": [{"name": n, "confidence": 0.3} for n in ranking or [intent]]}
+    text = normalise(text)
+    latest = {"intent": {"name": intent, "confidence": confidence}, "entities": extract(text),
+              "text": text, "metadata": {"channel": channel}}
     return Tracker("tester", {**SLOTS, **slots}, latest, [], False, None, {}, "action_listen")
 
 
@@ -39,3 +46,16 @@ def tracker() -> Callable[..., Tracker]:
 @pytest.fixture
 def run() -> Callable[[Action, Tracker], tuple[list[dict[str, Any]], list]]:
     return run_action
+
+
+def converse(turns: list[tuple[str, str]], channel: str = "web") -> list[dict[str, Any]]:
+    """Run ActionAnswer over (intent, text) turns, carrying the situation slot; the last messages."""
+    from actions.bot_actions import ActionAnswer
+
+    situation = None
+    messages: list[dict[str, Any]] = []
+    for intent, text in turns:
+        messages, events = run_action(ActionAnswer(), make_tracker(intent, text, channel,
+                                                                   situation=situation))
+        situation = next((e["value"] for e in events if e.get("name") == "situation"), situation)
+    return messages

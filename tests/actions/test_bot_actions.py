@@ -1,27 +1,27 @@
-"""The rasa-sdk actions: exact events and messages, against the real rule layer."""
+"""The rasa-sdk actions: exact events and messages, against the real rule layer.
+
+Messages go through the bot's normaliser and quantity extractor (tests/actions/conftest.py);
+expected figures come from the rule layer's answer to the question the message states.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
 
-from actions import bot_actions
-from actions.bot_actions import (
-    ActionAnswer,
-    ActionAskAffirmation,
-    ActionCitation,
-    ActionHandoff,
-    ActionHelp,
-    ActionOutOfScope,
-    ValidateNewbornForm,
-)
+from actions import bot_actions, conversation
+from actions.bot_actions import ActionAnswer, ActionCitation, ActionHandoff, ActionHelp
 from actions.handoff_store import list_handoffs
 from actions.render import SMS_LIMIT, WECHAT_LIMIT
 from actions.render.format import fmt_value
 from actions.rules import answer_question
 from actions.rules.contract import Question
+from actions.texts import ASK_REGION, OUT_OF_SCOPE, RULES_DOWN
+
+from .conftest import converse
 
 TODAY = date(2026, 11, 22)
 
@@ -41,104 +41,116 @@ def _slot(events: list, name: str) -> object:
 
 
 def test_fee_answer_carries_the_rule_layer_figure_year_and_citation(tracker, run) -> None:
-    t = tracker("ask_fee", [{"entity": "region", "value": "会宁"}], region="会宁",
-                benefit_year="2022")
-    messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="fee", region="会宁", said_year=2022)
-    assert expected.status == "ok"
+    messages, events = run(ActionAnswer(), tracker("ask_fee", "会宁2021年度居民医保交多少钱"))
+    expected = _expected(topic="fee", region="会宁", said_year=2021, said_label=True)
+    assert expected.status == "ok" and expected.benefit_year == 2022
     text = messages[0]["text"]
+    assert text.startswith(expected.summary)
     assert fmt_value(expected.figure("standard")) in text
     assert expected.citations[0].doc_no in text
-    assert "2022" in text
-    assert _slot(events, "topic") == "fee"
+    situation = _slot(events, "situation")
+    assert situation["topic"] == "fee" and situation["region"] == "会宁县"
+    assert situation["year"] == 2021 and situation["year_is_label"] is True
     assert _slot(events, "last_citations")[0]["doc_no"] == expected.citations[0].doc_no
     custom = messages[0]["custom"]
     assert custom["topic"] == "fee" and custom["benefit_year"] == 2022
     assert {b["payload"] for b in messages[0]["buttons"]} == {"/ask_citation", "/handoff"}
 
 
-def test_missing_region_is_asked_never_guessed(tracker, run) -> None:
-    messages, events = run(ActionAnswer(), tracker("ask_deadline"))
-    assert "哪个地区" in messages[0]["text"]
-    assert SlotSet("awaiting", "region") in events
-    assert _slot(events, "last_citations") == "<unset>"
-
-
-def test_missing_year_is_asked_with_what_is_covered(tracker, run) -> None:
-    t = tracker("ask_fee", [{"entity": "region", "value": "会宁"}], region="会宁")
-    messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="fee", region="会宁")
-    assert expected.status == "needs_input"
-    assert messages[0]["text"] == expected.summary
-    assert SlotSet("awaiting", "benefit_year") in events
-
-
-def test_context_carries_over_to_a_follow_up(tracker, run) -> None:
-    # "那低保户呢?" after a fee question: intent inform, the topic comes from the slot.
-    t = tracker("inform", [{"entity": "category", "value": "dibao"}], topic="fee",
-                region="会宁", benefit_year="2022", category=["dibao"])
-    messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="fee", region="会宁", said_year=2022, categories=["dibao"])
-    assert messages[0]["text"].startswith(expected.summary)
-    assert _slot(events, "topic") == "<unset>"  # unchanged
-
-
-def test_new_question_drops_the_previous_category(tracker, run) -> None:
-    t = tracker("ask_fee", [], region="会宁", benefit_year="2022", category=["dibao"])
-    messages, events = run(ActionAnswer(), t)
-    assert SlotSet("category", None) in events
-    expected = _expected(topic="fee", region="会宁", said_year=2022)
+def test_missing_region_is_asked_and_a_short_reply_completes_the_question() -> None:
+    first = converse([("ask_deadline", "交费截止到哪天？")])
+    assert first[0]["text"] == ASK_REGION
+    messages = converse([("ask_deadline", "交费截止到哪天？"), ("inform", "甘肃，2021年度的")])
+    expected = _expected(topic="deadline", region="甘肃", said_year=2021, said_label=True)
     assert messages[0]["text"].startswith(expected.summary)
 
 
-def test_uncovered_year_says_what_is_covered_and_where_to_ask(tracker, run) -> None:
-    expected = _expected(topic="fee", region="会宁", said_year=2019)
-    t = tracker("ask_fee", [], region="会宁", benefit_year="2019")
+def test_a_region_with_one_covered_year_is_answered_without_asking(tracker, run) -> None:
+    messages, events = run(ActionAnswer(), tracker("ask_fee", "贵州居民医保一个人交多少"))
+    expected = _expected(topic="fee", region="贵州")
+    assert expected.status == "ok" and expected.benefit_year == 2021
+    assert messages[0]["text"].startswith(expected.summary)
+    assert _slot(events, "situation")["awaiting"] is None
+
+
+def test_a_follow_up_keeps_place_and_year_and_adds_the_identity() -> None:
+    messages = converse([("ask_fee", "会宁2021年度居民医保交多少钱"), ("inform", "那脱贫户呢")])
+    expected = _expected(topic="fee", region="会宁", said_year=2021, said_label=True,
+                         categories=["tuopin"])
+    assert expected.figure("net_amount") is not None
+    assert messages[0]["text"].startswith(expected.summary)
+
+
+def test_a_new_topic_drops_the_identity_of_the_previous_question() -> None:
+    messages = converse([("ask_fee", "会宁2021年度脱贫户交多少钱"),
+                         ("ask_deadline", "缴费截止到哪天")])
+    situation_free = _expected(topic="deadline", region="会宁", said_year=2021, said_label=True)
+    assert messages[0]["text"].startswith(situation_free.summary)
+
+
+def test_a_word_cue_beats_a_wrong_intent(tracker, run) -> None:
+    t = tracker("ask_employee_to_resident", "贵州，娃2021年2月1日出生，2021年4月20日交的医保，从哪天能报")
+    messages, events = run(ActionAnswer(), t)
+    expected = _expected(topic="newborn", region="贵州", birth_date=date(2021, 2, 1),
+                         payment_date=date(2021, 4, 20))
+    assert expected.figure("benefit_start").value == date(2021, 2, 1)
+    assert messages[0]["text"].startswith(expected.summary)
+    assert _slot(events, "situation")["dates"] == {"birth": "2021-02-01", "payment": "2021-04-20"}
+
+
+def test_a_household_gets_per_person_lines_and_a_total(tracker, run) -> None:
+    messages, _ = run(ActionAnswer(), tracker("ask_fee", "平川区的，家里3口人，2022年度一共交多少"))
+    standard = _expected(topic="fee", region="平川区", said_year=2022, said_label=True)
+    total = standard.figure("net_amount").value * 3
+    assert f"合计个人实际负担{fmt_value(standard.figure('net_amount').model_copy(update={'value': Decimal(total)}))}" \
+        in messages[0]["text"]
+
+
+def test_a_year_no_notice_covers_is_said_then_the_latest_year_is_given(tracker, run) -> None:
+    messages, _ = run(ActionAnswer(), tracker("ask_fee", "甘肃2026年度个人缴费标准是多少"))
+    latest = _expected(topic="fee", region="甘肃", benefit_year=2022)
+    text = messages[0]["text"]
+    assert "暂未收录甘肃省2026年度" in text
+    assert text.startswith(latest.summary)
+
+
+def test_a_hospital_stay_before_the_benefit_start_is_not_covered(tracker, run) -> None:
+    t = tracker("ask_late_payment", "贵州的，2021年4月15号补交的2021年度医保，5月1号住院能报不")
     messages, _ = run(ActionAnswer(), t)
-    assert expected.status in ("not_covered", "needs_input")
-    assert messages[0]["text"].startswith(expected.summary)
-    assert "2019" in messages[0]["text"]
+    expected = _expected(topic="late_payment", region="贵州", said_year=2021, said_label=True,
+                         payment_date=date(2021, 4, 15))
+    start = expected.figure("benefit_start").value
+    assert start > date(2021, 5, 1)
+    assert "不能报销" in messages[0]["text"]
 
 
 @pytest.mark.parametrize("channel,limit", [("sms", SMS_LIMIT), ("wechat", WECHAT_LIMIT)])
 def test_channel_lengths(tracker, run, channel: str, limit: int) -> None:
-    t = tracker("ask_deadline", [], channel=channel, region="贵州", benefit_year="2021")
-    messages, _ = run(ActionAnswer(), t)
+    messages, _ = run(ActionAnswer(), tracker("ask_deadline", "贵州2021年度缴费截止时间", channel))
     text = messages[0]["text"]
     assert len(text) <= limit
     assert "2021" in text and "依据" in text
     assert not messages[0].get("buttons") and not messages[0].get("custom")
 
 
-def test_newborn_with_birth_date_uses_the_date(tracker, run) -> None:
-    t = tracker("inform", [], topic="newborn", region="会宁", benefit_year="2022",
-                birth_date="2022-03-05")
+def test_out_of_scope_without_a_place_says_so(tracker, run) -> None:
+    messages, _ = run(ActionAnswer(), tracker("out_of_scope", "帮我查下天气"))
+    assert messages[0]["text"] == OUT_OF_SCOPE and "12393" in OUT_OF_SCOPE
+
+
+def test_a_failing_rule_layer_gives_an_honest_message(tracker, run, monkeypatch) -> None:
+    def boom(*_a, **_k):
+        raise RuntimeError("broken data")
+    monkeypatch.setattr(bot_actions, "respond", boom)
+    messages, events = run(ActionAnswer(), tracker("ask_fee", "会宁交多少"))
+    assert messages[0]["text"] == RULES_DOWN and events == []
+
+
+def test_a_damaged_situation_slot_is_ignored(tracker, run) -> None:
+    t = tracker("ask_fee", "贵州交多少钱", situation={"region": 5, "dates": "x", "junk": 1})
     messages, _ = run(ActionAnswer(), t)
-    expected = _expected(topic="newborn", region="会宁", said_year=2022,
-                         birth_date=date(2022, 3, 5))
-    assert messages[0]["text"].startswith(expected.summary)
-
-
-def test_a_dated_question_needs_no_year(tracker, run) -> None:
-    # "宝宝2022年3月5日出生，会宁怎么参保": the birth date settles the benefit year.
-    t = tracker("ask_newborn", [], region="会宁", birth_date="2022-03-05")
-    messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="newborn", region="会宁", birth_date=date(2022, 3, 5))
-    assert expected.benefit_year == 2022 and expected.citations  # payment date still asked
-    assert messages[0]["text"].startswith(expected.summary)
-    assert SlotSet("awaiting", "benefit_year") not in events
-
-
-def test_a_spoken_year_may_be_a_notice_year_label(tracker, run) -> None:
-    # 会宁's "2021年度" pays for 2022: "会宁2021年交多少" is answered for 2022, with a caveat.
-    t = tracker("ask_fee", [], region="会宁", benefit_year="2021")
-    messages, _ = run(ActionAnswer(), t)
-    strict = _expected(topic="fee", region="会宁", benefit_year=2021)
-    assert strict.status == "not_covered"
-    expected = _expected(topic="fee", region="会宁", said_year=2021)
-    assert expected.status == "ok" and expected.benefit_year == 2022
-    assert messages[0]["text"].startswith(expected.summary)
-    assert "2021年度" in messages[0]["text"]
+    assert messages[0]["text"].startswith(_expected(topic="fee", region="贵州").summary)
+    assert conversation.Situation.load("not a dict") == conversation.Situation()
 
 
 def test_citation_shows_the_quotes_of_the_last_answer(tracker, run) -> None:
@@ -154,7 +166,7 @@ def test_citation_shows_the_quotes_of_the_last_answer(tracker, run) -> None:
 def test_handoff_pauses_and_is_recorded(tracker, run, tmp_path, monkeypatch) -> None:
     url = f"sqlite:///{tmp_path / 'h.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    t = tracker("handoff", text="转人工", channel="wechat", topic="fee", region="会宁")
+    t = tracker("handoff", "转人工", "wechat", situation={"topic": "fee", "region": "会宁县"})
     messages, events = run(ActionHandoff(), t)
     assert ConversationPaused() in events
     assert SlotSet("handoff_requested", True) in events
@@ -165,81 +177,17 @@ def test_handoff_pauses_and_is_recorded(tracker, run, tmp_path, monkeypatch) -> 
     assert str(rows[0]["id"]) in messages[0]["text"]
 
 
-def test_fallback_affirmation_is_chinese_and_remembers_the_guess(tracker, run) -> None:
-    t = tracker("nlu_fallback", ranking=["nlu_fallback", "ask_deadline", "ask_fee"])
-    messages, events = run(ActionAskAffirmation(), t)
-    assert "缴费时间" in messages[0]["text"]
-    assert messages[0]["buttons"][0]["payload"] == "/ask_deadline"
-    assert SlotSet("fallback_topic", "ask_deadline") in events
-
-
-def test_affirm_answers_the_guessed_topic(tracker, run) -> None:
-    t = tracker("affirm", fallback_topic="ask_deadline", region="贵州", benefit_year="2021")
-    messages, events = run(ActionAnswer(), t)
-    assert _slot(events, "topic") == "deadline"
-    expected = _expected(topic="deadline", region="贵州", said_year=2021)
-    assert messages[0]["text"].startswith(expected.summary)
-
-
-def test_help_and_out_of_scope_name_the_coverage(tracker, run) -> None:
+def test_help_names_the_coverage(tracker, run) -> None:
     messages, _ = run(ActionHelp(), tracker("help"))
     assert "转人工" in messages[0]["text"] and "贵州" in messages[0]["text"]
-    messages, _ = run(ActionOutOfScope(), tracker("out_of_scope"))
-    assert "12393" in messages[0]["text"]
-
-
-def test_newborn_form_rejects_a_date_without_year(tracker) -> None:
-    from rasa_sdk.executor import CollectingDispatcher
-
-    form = ValidateNewbornForm()
-    d = CollectingDispatcher()
-    assert form.validate_birth_date("--03-05", d, tracker("inform"), {}) == {"birth_date": None}
-    assert "年份" in d.messages[0]["text"]
-    ok = form.validate_birth_date("2022-03-05", d, tracker("inform"), {})
-    assert ok == {"birth_date": "2022-03-05"}
-
-
-def test_form_completion_answers_the_question_that_started_the_form(tracker, run) -> None:
-    t = tracker("inform", [{"entity": "date", "value": "2022-03-05"}], region="会宁",
-                benefit_year="2022", birth_date="2022-03-05")
-    t.events.append({"event": "user", "text": "新生儿怎么参保",
-                     "parse_data": {"intent": {"name": "ask_newborn"}}})
-    t.events.append({"event": "user", "text": "2022年3月5日",
-                     "parse_data": {"intent": {"name": "inform"}}})
-    messages, _ = run(ActionAnswer(), t)
-    expected = _expected(topic="newborn", region="会宁", said_year=2022,
-                         birth_date=date(2022, 3, 5))
-    assert messages[0]["text"].startswith(expected.summary)
-
-
-def test_general_newborn_answer_then_asks_for_the_birth_date(tracker, run) -> None:
-    t = tracker("ask_newborn", [], region="会宁", benefit_year="2022")
-    messages, events = run(ActionAnswer(), t)
-    expected = _expected(topic="newborn", region="会宁", said_year=2022)
-    assert messages[0]["text"].startswith(expected.summary)
-    assert events[-1] == SlotSet("date_needed", "birth_date")
-
-
-def test_asked_inputs_are_in_the_web_payload(tracker, run) -> None:
-    t = tracker("ask_fee", [{"entity": "category", "value": "dibao"}], region="会宁",
-                benefit_year="2022", category=["dibao"])
-    messages, _ = run(ActionAnswer(), t)
-    assert messages[0]["custom"]["asked"]["categories"] == ["dibao"]
-
-
-def test_fallback_on_out_of_scope_says_so(tracker, run) -> None:
-    t = tracker("nlu_fallback", ranking=["nlu_fallback", "out_of_scope", "ask_fee"])
-    messages, events = run(ActionAskAffirmation(), t)
-    assert "不在我的服务范围" in messages[0]["text"] and events == []
 
 
 @pytest.mark.parametrize("channel", ["wechat", "web", "sms"])
 def test_a_section_ending_in_a_bracket_is_cited_whole(tracker, run, channel) -> None:
     # 甘医保发〔2021〕55号 三（二）1（2）: the closing bracket belongs to the section.
-    expected = _expected(topic="employee_to_resident", region="会宁", said_year=2022)
+    expected = _expected(topic="employee_to_resident", region="会宁", said_year=2021, said_label=True)
     section = expected.citations[0].section
     assert section.endswith("）")
-    t = tracker("ask_employee_to_resident", [], channel=channel, region="会宁",
-                benefit_year="2022")
+    t = tracker("ask_employee_to_resident", "会宁2021年度职工医保断了转居民医保怎么办", channel)
     messages, _ = run(ActionAnswer(), t)
     assert f"{expected.citations[0].doc_no} {section}" in messages[0]["text"]

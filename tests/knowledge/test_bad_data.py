@@ -17,7 +17,7 @@ GOOD = DATA_DIR / "notices" / "gansu-2021.yaml"
 def write_variant(tmp_path: Path, change) -> Path:
     data_dir = tmp_path / "data"
     (data_dir / "notices").mkdir(parents=True)
-    for name in ("regions.yaml", "categories.yaml"):
+    for name in ("divisions.yaml", "regions.yaml", "categories.yaml"):
         shutil.copy(DATA_DIR / name, data_dir / name)
     doc = yaml.safe_load(GOOD.read_text(encoding="utf-8"))
     change(doc)

@@ -59,7 +59,17 @@ def test_no_silent_fallback_to_another_year(kb):
     assert "2021年" in answer.summary
 
 
-def test_a_year_missing_and_not_settled_by_today_is_asked(kb):
+def test_a_year_not_said_is_the_nearest_notices_and_the_answer_says_which(kb):
     from datetime import date
-    answer = answer_question(Question(topic="fee", region="贵阳", today=date(2026, 11, 22)), kb)
-    assert answer.status == "needs_input" and answer.missing == ["benefit_year"]
+    today = date(2026, 11, 22)
+    # 贵阳: one notice covers it (贵州 2021年度), so nothing needs asking.
+    answer = answer_question(Question(topic="fee", region="贵阳", today=today), kb)
+    assert answer.status == "ok" and answer.benefit_year == 2021
+    # 会宁: its own notice (会政办发〔2021〕68号, 2022 benefits) before 白银's (2023 benefits),
+    # and the caveat names the notice used.
+    answer = answer_question(Question(topic="fee", region="会宁", today=today), kb)
+    assert answer.status == "ok" and answer.benefit_year == 2022
+    assert any("会政办发〔2021〕68号" in c and "没有说年度" in c for c in answer.caveats)
+    # 靖远: 白银's notice is the nearest.
+    answer = answer_question(Question(topic="fee", region="靖远", today=today), kb)
+    assert answer.benefit_year == 2023

@@ -61,6 +61,7 @@ class Situation(BaseModel):
     place_said: str | None = None
     year: int | None = None
     year_is_label: bool = False
+    year_is_benefit: bool = False
     categories: list[str] = Field(default_factory=list)
     groups: list[dict[str, Any]] = Field(default_factory=list)  # [{"categories": [...], "count": n}]
     household: int | None = None
@@ -119,7 +120,7 @@ def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
     elif r.place_said:
         s.region, s.place_said = None, r.place_said
     if r.year is not None:
-        s.year, s.year_is_label = r.year, r.year_is_label
+        s.year, s.year_is_label, s.year_is_benefit = r.year, r.year_is_label, r.year_is_benefit
     if r.categories:
         s.categories = r.categories
     if r.groups:
@@ -169,7 +170,9 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         reason = "duplicate"
     return Question(
         topic=topic, region=s.region or "", today=today, said_year=s.year,
-        said_label=s.year_is_label, categories=categories if categories is not None else s.categories,
+        # A year said plainly is read as a notice's label first (白银 "2022年" = 市医保发〔2022〕47号's
+        # 2022年度), then as a benefit year; "2023年看病" is a benefit year.
+        said_label=not s.year_is_benefit, categories=categories if categories is not None else s.categories,
         continuous_years=s.continuous_years, reason=reason,
         paid_after_window="after_window" in s.flags and "payment_date" not in fields,
         compare_previous="previous_year" in s.flags, past_limit=past, base_amount=base, **fields)
@@ -240,7 +243,7 @@ def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
             if net is None:
                 return out
             per_group.append((g, a, Decimal(net.value)))
-        out["before"] = household_lines(per_group, kb)
+        out["before"] = household_lines(per_group, kb, "delivery" in s.flags)
     admitted = s.dates.get("admission")
     start, end = answer.figure("benefit_start"), answer.figure("benefit_end")
     if admitted and (start or answer.figure("late_benefit_start")):

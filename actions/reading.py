@@ -27,13 +27,13 @@ CUES_FILE = Path(__file__).with_name("cues.yaml")
 # Date roles, decided by the words right after a date (or right before it).
 _ROLE_AFTER = [
     ("payment", re.compile(r"^[^,，。;；?？]{0,12}?(补缴|补交)")),
-    ("birth", re.compile(r"^.{0,2}(出生|生的|生了|生|出世|降生)")),
-    ("death", re.compile(r"^.{0,4}(去世|死亡|过世|病故|走了|离世)")),
-    ("enlisted", re.compile(r"^.{0,4}(参军|入伍|当兵)")),
-    ("stop", re.compile(r"^.{0,6}(停缴|停保|断缴|中断|辞职|离职|停了|断了|失业|解除|不干了|退出职工)")),
-    ("admission", re.compile(r"^.{0,6}(住院|看病|就医|生病|手术|看门诊)")),
-    ("change", re.compile(r"^.{0,6}(认定|纳入|变更|成为|评上|识别)")),
-    ("payment", re.compile(r"^.{0,10}(交|缴|补交|补缴|参保|续保|去交|办)")),
+    ("birth", re.compile(r"^[^,，。;；?？!！]{0,2}?(出生|生的|生了|生|出世|降生)")),
+    ("death", re.compile(r"^[^,，。;；?？!！]{0,4}?(去世|死亡|过世|病故|走了|离世)")),
+    ("enlisted", re.compile(r"^[^,，。;；?？!！]{0,4}?(参军|入伍|当兵)")),
+    ("stop", re.compile(r"^[^,，。;；?？!！]{0,6}?(停缴|停保|断缴|中断|辞职|离职|停了|断了|失业|解除|不干了|退出职工)")),
+    ("admission", re.compile(r"^[^,，。;；?？!！]{0,6}?(住院|看病|就医|生病|手术|看门诊)")),
+    ("change", re.compile(r"^[^,，。;；?？!！]{0,6}?(认定|纳入|变更|成为|评上|识别)")),
+    ("payment", re.compile(r"^[^,，。;；?？!！]{0,10}?(交|缴|补交|补缴|参保|续保|去交|办)")),
 ]
 _ROLE_BEFORE = [
     ("birth", re.compile(r"(出生于|生于|出生在|出生日期是?|生日是?)$")),
@@ -44,9 +44,20 @@ _BEFORE_DEADLINE = re.compile(r"^(以?前|之前)")  # "12月31号前没交": a 
 
 _WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*万")
 _GAP = re.compile(r"(断|中断|停|停保|断缴|间隔|空)[^,，。;；]{0,4}?(\d{1,2})\s*个?多?月")
-_COUNT = re.compile(r"(\d{1,2})\s*(?:口人|口|个人|个|位|名|人)")
-_HOUSEHOLD = re.compile(r"(?:家里?|全家|一家|俺家|我家|家庭|户里?)[^,，。;；?？]{0,6}?(\d{1,2})\s*(?:口人|口|个人|人)")
-_FAMILY_ALL = re.compile(r"全家|一家|一共|总共|合计|家里人|一家人")
+# Households: "家里5口人" / "五口之家" / "全家6口" / "一家三口" give the size; each clause then
+# names some of them with an identity ("2个是一类低保", "爸妈建档立卡") or none ("俩娃啥也不是").
+_HOUSEHOLD = re.compile(r"(?<!\d)(\d{1,2})\s*口(?!子)(?:人|之家)?|(?:家里|全家|一家|俺家|我家|家庭)[^,，。;；?？]{0,4}?"
+                        r"(?<!\d)(\d{1,2})\s*(?:个人|个|人)(?=[,，。;；:：?？!！]|$|都|全|一共)")
+_SEGMENT = re.compile(r"[,，。;；:：?？!！]|另外|还有|加上?")
+_SEG_COUNT = re.compile(r"(?<![\d年月.])(\d{1,2})\s*(?:个|位|名|口子|口|人)(?![\d月日号年])")
+_FEW = re.compile(r"俩|仨")
+_FEW_N = {"俩": 2, "仨": 3}
+_PAIRS = {"爸妈", "父母", "爹娘", "两口子", "老两口", "夫妻", "公婆"}
+_PERSON = re.compile("|".join(sorted(_PAIRS, key=len, reverse=True)) + r"|老婆|媳妇|老公|丈夫|妻子|奶奶|爷爷|"
+                     r"姥姥|姥爷|外婆|外公|婆婆|公公|儿子|女儿|闺女|妹妹|弟弟|哥哥|姐姐|娃|孩子|老人|"
+                     r"爸|妈|爹|娘|本人|(?:我|俺)(?![\d家们爸妈爹娘老媳儿女闺妹弟哥姐奶爷姥外婆公娃孩两])")
+_NEGATED = re.compile(r"(不在|没在|不是|没有|未纳入|没纳入|不属于)[^,，。;；]{0,2}$")
+_NO_IDENTITY = re.compile(r"没|无|不是|普通|一般|啥也|啥都|什么都|都不")
 
 
 @dataclass
@@ -73,6 +84,7 @@ class Reading:
     place_said: str | None = None  # a place the gazetteer does not cover (北京), as said
     year: int | None = None
     year_is_label: bool = False  # "2022年度": a notice's own year label
+    year_is_benefit: bool = False  # "2023年看病": the year benefits are used
     categories: list[str] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     household: int | None = None
@@ -127,14 +139,43 @@ def _find_categories(text: str, kb: KnowledgeBase) -> list[tuple[str, int, int]]
     return sorted(found, key=lambda f: f[1])
 
 
+_YEAR_NOT_ASKED = re.compile(r"^年?(起|以来|开始|入学|毕业|出生|生的|参军|退伍)")
+_YEAR_OF_BENEFIT = re.compile(r"^年?[^,，。;；?？]{0,6}?(看病|报销|享受|住院|就医|的待遇|能用|用的|管用)")
+_RELATIVE = {"this_year": 0, "next_year": 1, "last_year": -1}
+
+
+def _read_year(text: str, years: list[dict[str, Any]], today: date, r: Reading) -> None:
+    """The year the question is about: a notice label ("2022年度") first, then a year said
+    plainly, then 今年/明年; a year that only dates an event ("2018年起", "2021年入学") is not it.
+    A year said of benefits ("2023年看病") is a benefit year."""
+    best: tuple[int, int, bool, bool] | None = None  # (rank, year, label, benefit)
+    for e in years:
+        end = e.get("end") or 0
+        after = text[end:end + 10]
+        if _YEAR_NOT_ASKED.match(after):
+            continue
+        rel = _RELATIVE.get(str(e["value"]))
+        try:
+            year = today.year + rel if rel is not None else int(e["value"])
+        except (TypeError, ValueError):
+            continue
+        label = after.startswith("年度")
+        rank = 0 if label else (2 if rel is not None else 1)
+        if best is None or rank < best[0]:
+            best = (rank, year, label, bool(_YEAR_OF_BENEFIT.match(after)))
+    if best is not None:
+        _, r.year, r.year_is_label, r.year_is_benefit = best
+        if best[0] == 2:
+            r.flags.add("relative_year")
+
+
 def _date_role(text: str, start: int, end: int) -> str:
     after = text[end:end + 14]
     before = text[max(0, start - 8):start]
     if _BEFORE_DEADLINE.match(after):
         return "deadline"
     for role, pattern in _ROLE_AFTER:
-        m = pattern.match(after)
-        if m and not re.search(r"[,，。;；?？]", after[:m.start(1)]):
+        if pattern.match(after):
             return role
     for role, pattern in _ROLE_BEFORE:
         if pattern.search(before):
@@ -174,19 +215,7 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     if region is not None:
         r.region = region.name
 
-    years = [e for e in entities if e.get("entity") == "year"]
-    for e in years:
-        try:
-            r.year = int(e["value"])
-        except (TypeError, ValueError):
-            rel = {"this_year": 0, "next_year": 1, "last_year": -1}.get(str(e["value"]))
-            r.year = today.year + rel if rel is not None else None
-            if rel is not None:
-                r.flags.add("relative_year")
-        end = e.get("end") or 0
-        r.year_is_label = text[end:end + 2].startswith("年度")
-        if r.year is not None:
-            break
+    _read_year(text, [e for e in entities if e.get("entity") == "year"], today, r)
 
     raw_dates = sorted((e for e in entities if e.get("entity") == "date"), key=lambda e: e["start"])
     for value, e in _complete_dates(raw_dates, r.year if not r.year_is_label else None, today):
@@ -206,6 +235,11 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
         r.gap_months = int(gap.group(2))
 
     mentions = _find_categories(text, kb)
+    # "不在监测户里" / "没在监测范围" names an identity the resident does not have.
+    mentions = [m for m in mentions if not _NEGATED.search(text[max(0, m[1] - 4):m[1]])]
+    # "城市低保差额保障对象": the tier, not also the broader 低保.
+    tiers = {kb.categories[cid].parent for cid, _, _ in mentions if kb.categories[cid].parent}
+    mentions = [m for m in mentions if m[0] not in tiers]
     r.categories = list(dict.fromkeys(cid for cid, _, _ in mentions))
     _read_household(text, mentions, r)
 
@@ -218,27 +252,40 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     return r
 
 
-def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading) -> None:
-    """家里5口人，2个是一类低保，另外3个没身份 → household 5, groups [dibao_full×2, none×3]."""
-    m = _HOUSEHOLD.search(text)
+def _segment_count(seg: str) -> int | None:
+    """How many people a clause names: 2个 / 俩 / 仨 with what it counts, plus the other person
+    words (我跟2个娃 → 3, 我爸我妈 → 2, 俺两口子 → 2)."""
+    n = 0
+    m = _SEG_COUNT.search(seg) or _FEW.search(seg)
     if m:
-        r.household = int(m.group(1))
-    if r.household is None and not _FAMILY_ALL.search(text):
-        return
-    counted = 0
-    for count_m in _COUNT.finditer(text):
-        if m and count_m.start() == m.start(1):
-            continue
-        n = int(count_m.group(1))
-        tail = text[count_m.end():count_m.end() + 14]
-        cats = [cid for cid, a, _ in mentions if count_m.end() <= a <= count_m.end() + 8]
-        if cats:
+        n = int(m.group(1)) if m.re is _SEG_COUNT else _FEW_N[m.group(0)]
+        counted = _PERSON.match(seg, m.end())  # 2个娃: 娃 is what was counted
+        head = seg[:m.start()]
+        head = head[:-1] if head.endswith(("我", "俺")) else head  # 俺两口子: 俺 is one of them
+        seg = head + "," + seg[counted.end() if counted else m.end():]
+    n += sum(2 if w in _PAIRS else 1 for w in _PERSON.findall(seg))
+    return n or None
+
+
+def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading) -> None:
+    """家里5口人，2个是一类低保，另外3个没身份 → household 5, groups [一类低保×2, none×3]."""
+    total_m = _HOUSEHOLD.search(text)
+    if total_m:
+        r.household = int(next(g for g in total_m.groups() if g))
+    pos = 0
+    for seg in _SEGMENT.split(text):
+        start, pos = pos, pos + len(seg) + 1
+        cats = [cid for cid, a, _ in mentions if start <= a < start + len(seg)]
+        is_total = total_m is not None and start <= total_m.start() < start + len(seg)
+        n = r.household if is_total else _segment_count(seg)
+        if cats and n:
             r.groups.append(Group(cats[:1], n))
-            counted += n
-        elif re.match(r"^[^,，。;；]{0,6}(没|无|不是|普通|一般|啥身份都没|什么身份都没)", tail):
+        elif not is_total and n and _NO_IDENTITY.search(seg):
             r.groups.append(Group([], n))
-            counted += n
-    if r.household and counted and counted < r.household:
+    counted = sum(g.count for g in r.groups)
+    if r.household and counted < r.household:
         r.groups.append(Group([], r.household - counted))
-    if r.household and not r.groups:
-        r.groups.append(Group(list(r.categories[:1]), r.household))
+    if not r.household and (len(r.groups) > 1 or counted > 1):
+        r.household = counted
+    if not r.household:
+        r.groups = []

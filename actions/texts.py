@@ -38,17 +38,22 @@ def latest_year_intro(region: str | None, year: int, is_label: bool, latest: Ans
 
 
 def household_lines(per_group: list[tuple[dict[str, Any], Answer, Decimal]],
-                    kb: KnowledgeBase) -> list[str]:
+                    kb: KnowledgeBase, pay_first: bool) -> list[str]:
     """家里5口人 → one line per group of people and the household total."""
-    lines, total, people = [], Decimal(0), 0
-    for group, _answer, net in per_group:
+    lines, total, first, people = [], Decimal(0), Decimal(0), 0
+    for group, answer, net in per_group:
         n = int(group["count"])
         who = "、".join(kb.categories[c].name for c in group["categories"] if c in kb.categories)
         who = who or "无资助身份"
         lines.append(f"{who}{n}人：每人{yuan(net)}元，共{yuan(net * n)}元")
+        pay_now = answer.figure("pay_now")
         total += net * n
+        first += (Decimal(pay_now.value) if pay_now else net) * n
         people += n
-    return [f"全家{people}人合计个人实际负担{yuan(total)}元（" + "；".join(lines) + "）。"]
+    out = f"全家{people}人合计个人实际负担{yuan(total)}元（" + "；".join(lines) + "）。"
+    if pay_first and first != total:
+        out += f"缴费时需先交{yuan(first)}元，其中{yuan(first - total)}元资助事后补发。"
+    return [out]
 
 
 def _month_bounds(value: str) -> tuple[date, date] | None:

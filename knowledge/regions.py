@@ -60,8 +60,10 @@ def province_short_form(name: str, ethnic_groups: list[str] | tuple[str, ...]) -
     if suffix is None:
         return []
     base = name[: -len(suffix)]
-    names = sorted({n for g in ethnic_groups for n in (g, g.removesuffix("族"))}, key=len, reverse=True)
-    group = next((g for g in names if base.endswith(g) and g != base), None)
+    # 维吾尔自治区 names its people without 族; one-character stems (京族 → 京) are never stripped.
+    names = sorted({n for g in ethnic_groups for n in (g, g.removesuffix("族")) if len(n) >= 2},
+                   key=len, reverse=True)
+    group = next((g for g in names if base.endswith(g) and len(base) - len(g) >= 2), None)
     if group:
         base = base[: -len(group)]
     return [base] if len(base) >= 2 else []
@@ -95,7 +97,7 @@ class Divisions(BaseModel):
 
     source: str
     provinces: list[DivisionEntry]
-    # The other province-level units, without children: a question about them is answered
+    # The other province-level units (with their capitals): a question about them is answered
     # "not covered" rather than "which region?".
     outside: list[DivisionEntry] = Field(default_factory=list)
 

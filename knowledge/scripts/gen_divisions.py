@@ -64,7 +64,8 @@ def build() -> str:
         "# lacks go in regions.yaml, which the loader merges onto this file by name).",
         f"# Source: PyPI package {PACKAGE} {dist.version}, file {DATA_FILE}.",
         f"# Provinces: {'、'.join(PROVINCES)}. Levels: province → prefecture-level → county-level units, with",
-        "# (and under `outside`, the other province-level units alone, so that they are known places),",
+        "# (and under `outside`, the other province-level units with their capitals, known as places",
+        "# that no notice covers),",
         "# six-digit adcodes. `short_forms` are by the rule in knowledge/regions.py (short_forms); the",
         "# gazetteer makes each an alias only when no other region has that name or alias.",
         f"# Licence of the source data ({PACKAGE}, redistribution permitted with this notice):",
@@ -100,6 +101,12 @@ def build() -> str:
             short = province_short_form(name, groups)
             extra = f", short_forms: [{', '.join(short)}]" if short else ""
             lines.append(f"  - {{name: {name}, adcode: \"{pcode}\"{extra}}}")
+            capital = f"{pcode[:2]}0100"  # the first prefecture-level code is the capital
+            if names.get(capital, "市辖区") not in (*PLACEHOLDERS, name):
+                cshort = province_short_form(names[capital], [])
+                cextra = f", short_forms: [{', '.join(cshort)}]" if cshort else ""
+                lines[-1] = lines[-1][:-1] + (f", children: [{{name: {names[capital]}, "
+                                              f"adcode: \"{capital}\"{cextra}}}]}}")
     return "\n".join(lines) + "\n"
 
 

@@ -24,16 +24,23 @@ from knowledge.loader import KnowledgeBase
 
 CUES_FILE = Path(__file__).with_name("cues.yaml")
 
-# Date roles, decided by the words right after a date (or right before it).
+
+
+def _after(reach: int, words: str) -> re.Pattern[str]:
+    """Words within ``reach`` characters after a date, in the same clause."""
+    return re.compile(rf"^[^,，。;；?？!！]{{0,{reach}}}?({words})")
+
+
+# Date roles, decided by the words right after a date (or right before it); first match wins.
 _ROLE_AFTER = [
-    ("payment", re.compile(r"^[^,，。;；?？]{0,12}?(补缴|补交)")),
-    ("birth", re.compile(r"^[^,，。;；?？!！]{0,2}?(出生|生的|生了|生|出世|降生)")),
-    ("death", re.compile(r"^[^,，。;；?？!！]{0,4}?(去世|死亡|过世|病故|走了|离世)")),
-    ("enlisted", re.compile(r"^[^,，。;；?？!！]{0,4}?(参军|入伍|当兵)")),
-    ("stop", re.compile(r"^[^,，。;；?？!！]{0,6}?(停缴|停保|断缴|中断|辞职|离职|停了|断了|失业|解除|不干了|退出职工)")),
-    ("admission", re.compile(r"^[^,，。;；?？!！]{0,6}?(住院|看病|就医|生病|手术|看门诊)")),
-    ("change", re.compile(r"^[^,，。;；?？!！]{0,6}?(认定|纳入|变更|成为|评上|识别)")),
-    ("payment", re.compile(r"^[^,，。;；?？!！]{0,10}?(交|缴|补交|补缴|参保|续保|去交|办)")),
+    ("payment", _after(12, "补缴|补交")),
+    ("birth", _after(2, "出生|生的|生了|生|出世|降生")),
+    ("death", _after(4, "去世|死亡|过世|病故|走了|离世")),
+    ("enlisted", _after(4, "参军|入伍|当兵")),
+    ("stop", _after(6, "停缴|停保|断缴|中断|辞职|离职|停了|断了|失业|解除|不干了|退出职工")),
+    ("admission", _after(6, "住院|看病|就医|生病|手术|看门诊")),
+    ("change", _after(6, "认定|纳入|变更|成为|评上|识别")),
+    ("payment", _after(10, "交|缴|补交|补缴|参保|续保|去交|办")),
 ]
 _ROLE_BEFORE = [
     ("birth", re.compile(r"(出生于|生于|出生在|出生日期是?|生日是?)$")),

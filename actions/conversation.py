@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from actions.reading import Reading, read
-from actions.render import render_answer
+from actions.reading import Reading, cues, read
+from actions.render import render_answer, render_plain
 from actions.render.channels import Channel
 from actions.rules import Answer, Question, answer_question
 from actions.texts import (
@@ -27,6 +27,7 @@ from actions.texts import (
     NO_TOPIC,
     OUT_OF_SCOPE,
     admission_verdict,
+    ask_identity,
     household_lines,
     latest_year_intro,
     not_stated_topic,
@@ -48,7 +49,9 @@ INTENT_TOPIC: dict[str, str] = {
 CONFIDENT = 0.5  # below this the NLU intent alone does not start a new topic
 DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
                "change": "change_date"}
-REFUND_REASONS = {"death": "death", "enlisted": "enlisted"}
+REFUND_DATES = {"death": "death", "enlisted": "enlisted"}  # a date with this role names the reason
+REFUND_FLAGS = {"reason_employee": "employee", "reason_wrong_region": "wrong_region",
+                "reason_other_region": "other_region", "duplicate": "duplicate"}
 
 
 class Situation(BaseModel):
@@ -90,11 +93,8 @@ class Turn:
 
 def _topic(reading: Reading, intent: str | None, confidence: float, prior: Situation) -> str | None:
     """What is asked: a word cue first, then a confident intent, then the topic so far."""
-    cued = [t for t in reading.topics if t != "out_of_scope"]
-    if cued:
-        return cued[0]
-    if "out_of_scope" in reading.topics:
-        return "out_of_scope"
+    if reading.topics:
+        return reading.topics[0]
     nlu = INTENT_TOPIC.get(intent or "")
     if nlu and confidence >= CONFIDENT:
         return nlu
@@ -164,12 +164,18 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         # "中间断了5个月，7月15号补缴": the old insurance stopped that long before paying.
         fields["stop_date"] = dates.add_months(fields["payment_date"], -s.gap_months)
     past = True if "past_limit" in s.flags else False if "within_limit" in s.flags else None
+    if topic == "benefit_period" and "payment_date" in fields:
+        topic = "late_payment"  # paid on a given day: the window rules say from when it covers
+    benefit_year = None
+    admitted = _day(s.dates.get("admission"), "admission")
+    if s.year is None and admitted and not fields:
+        benefit_year = admitted.year  # "2023年3月住院，用的是哪个年度交的医保"
     base = Decimal(s.amounts[0]) if s.amounts else None
-    reason = next((REFUND_REASONS[r] for r in REFUND_REASONS if r in s.dates), None)
-    if topic == "refund" and reason is None and "duplicate" in s.flags:
-        reason = "duplicate"
+    reason = next((REFUND_DATES[r] for r in REFUND_DATES if r in s.dates), None) or next(
+        (REFUND_FLAGS[f] for f in REFUND_FLAGS if f in s.flags), None)
     return Question(
-        topic=topic, region=s.region or "", today=today, said_year=s.year,
+        topic=topic, region=s.region or "", today=today, said_year=s.year, benefit_year=benefit_year,
+        gap_months=s.gap_months,
         # A year said plainly is read as a notice's label first (白银 "2022年" = 市医保发〔2022〕47号's
         # 2022年度), then as a benefit year; "2023年看病" is a benefit year.
         said_label=not s.year_is_benefit, categories=categories if categories is not None else s.categories,
@@ -206,12 +212,23 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
 
     answer = _answer(s, topic, today, kb)
     messages = render_answer(answer, channel)
+    answers = [answer]
+    for other in companions(topic, reading.topics):
+        extra_answer = _answer(s, other, today, kb)
+        if extra_answer.status == "ok":
+            answers.append(extra_answer)
+            messages[0]["text"] += "\n" + render_plain(extra_answer, channel)
     extra = _extra_lines(s, answer, topic, today, kb)
     if extra:
         messages[0]["text"] = "\n".join([*extra.get("before", []), messages[0]["text"],
                                          *extra.get("after", [])])
     s.awaiting = answer.missing[0] if answer.status == "needs_input" and answer.missing else None
-    return Turn(messages, s, [answer])
+    return Turn(messages, s, answers)
+
+
+def companions(topic: str, cued: list[str]) -> list[str]:
+    """Second questions asked in the same message that are answered too (cues.yaml)."""
+    return [t for t in cues().get("companions", {}).get(topic, []) if t in cued]
 
 
 def _answer(s: Situation, topic: str, today: date, kb: KnowledgeBase) -> Answer:
@@ -235,6 +252,11 @@ def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
                  kb: KnowledgeBase) -> dict[str, list[str]]:
     """Lines around the rendered answer: household totals, a hospital stay's verdict."""
     out: dict[str, list[str]] = {}
+    if topic == "fee":
+        for flag in s.flags:
+            category = kb.categories.get(flag.removeprefix("ask_"))
+            if flag.startswith("ask_") and category and category.id not in s.categories:
+                out.setdefault("before", []).append(ask_identity(category.name))
     if topic == "fee" and s.groups and answer.status == "ok":
         per_group = []
         for g in s.groups:

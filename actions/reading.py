@@ -256,6 +256,8 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     for flag, pattern in flag_cues:
         if pattern.search(text):
             r.flags.add(flag)
+    if "duplicate" in r.topics:
+        r.flags.add("duplicate")  # a refund asked about a duplicate payment
     return r
 
 

@@ -30,6 +30,12 @@ def not_stated_topic(place: str) -> str:
             f"我无法给出准确数字。请{WHERE_TO_ASK}查询。")
 
 
+def ask_identity(category_name: str) -> str:
+    """A word near a subsidised identity: ask rather than widen it (重度残疾人 ≠ 低收入家庭中的…)."""
+    return (f"通知只对“{category_name}”给予参保资助。如您家属于这一类，请回复确认，我再按资助后金额计算；"
+            "以下先按个人缴费标准回答。")
+
+
 def latest_year_intro(region: str | None, year: int, is_label: bool, latest: Answer) -> str:
     said = f"{year}年度" if is_label else f"{year}年"
     label = f"（{latest.year_label}）" if latest.year_label else ""

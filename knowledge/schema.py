@@ -83,6 +83,8 @@ StartKind = Literal[
     "after_months",  # waiting period of N months from payment; benefits the day after it ends
     "no_waiting",  # the notice only says: no waiting period (不设等待期)
     "no_benefit",  # no benefit for that year
+    "not_stated",  # the notice does not say from when benefits start
+    "employee_instead",  # 参加职工医保期间享受职工医保待遇，暂停原居民医保待遇
     "benefit_period_end",  # used in `ends`: benefits last to the benefit period's end
 ]
 
@@ -156,6 +158,17 @@ class Window(Strict):
 class Period(Strict):
     start: date
     end: date
+    cite: Cite
+
+
+class Referral(Strict):
+    """What a notice says of topics it sets no rule for: another document decides (白银:
+    students, veterans … follow 市医保发〔2021〕44号, which the assistant does not hold), or a
+    general instruction (做好新生儿保费征收, “出生一件事”联办)."""
+
+    topics: list[str] = Field(min_length=1)  # rule-layer topics, e.g. student, veteran
+    doc_no: str | None = None
+    text: str
     cite: Cite
 
 
@@ -322,6 +335,7 @@ class Notice(Strict):
     subsidies: list[Subsidy] = Field(default_factory=list)
     multiple_identity: MultipleIdentity | None = None
     subsidy_changes: list[Cited] = Field(default_factory=list)  # identity change rules
+    referrals: list[Referral] = Field(default_factory=list)
     identity_cutoff: Cutoff | None = None  # identities recognised on or after this day: next year
     scenarios: Scenarios = Field(default_factory=Scenarios)
     refunds: list[RefundRule] = Field(default_factory=list)

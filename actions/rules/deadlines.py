@@ -50,7 +50,8 @@ def payment_window(ctx: Ctx) -> Answer:
     if status in ("缴费期内", "零星缴费期内"):
         left = (w.end - day).days
         figures.append(Figure(key="days_left", label="距截止天数", value=left, unit="天"))
-        tail = f"，还剩{left}天（截止日当天仍可缴费）" if left else "，今天是最后一天"
+        last_day = "，当天是最后一天" if ctx.q.payment_date else "，今天是最后一天"
+        tail = f"，还剩{left}天（截止日当天仍可缴费）" if left else last_day
         summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}处于{w.name}期间{tail}。"
     elif status == "未开始":
         summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}尚未开始。"
@@ -60,6 +61,12 @@ def payment_window(ctx: Ctx) -> Answer:
         summary = f"{ctx.where}{w.name}已于{cn_date(w.end)}截止（已过{passed}天）。"
     if status in ("零星缴费期内", "已截止"):
         figures += _if_paid_late(ctx, day, steps)
+    elif status == "缴费期内" and ctx.q.payment_date:
+        period = ctx.find(lambda n: n.benefit_period)
+        start = scenarios.start_date(w.outcome, day, None, None, period.value.start if period else None)
+        ctx.cite(found.notice, w.outcome.cite)
+        steps.append(f"在{w.name}内缴费的，{scenarios.start_words(w.outcome)}"
+                     + (f"（{cn_date(start)}起）。" if start else "。"))
     w_outcome = windows[0].outcome
     ctx.cite(found.notice, w_outcome.cite)
     return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)

@@ -137,6 +137,10 @@ def fee(ctx: Ctx) -> Answer:
                 for c, f in entries)
             for _, f in entries:
                 ctx.cite(f.notice, f.value.cite)
+            note = entries[0][1].value.delivery_note
+            if note and all(f.value.delivery_note == note for _, f in entries):
+                ctx.cite(entries[0][1].notice, note.cite)
+                steps.append(f"资助方式：{note.text}。")
             return ctx.answer("needs_input", f"{ctx.where}{cat.name}分档资助：{listing}。"
                               "请问您属于哪一类？", figures=figures, steps=steps,
                               missing=["category_tier"])
@@ -154,6 +158,9 @@ def fee(ctx: Ctx) -> Answer:
             floor = "不低于" if entry.value.at_least else ""
             kind = "全额资助" if entry.value.kind == "full" else "定额资助"
             steps.append(f"{cat.name}：{kind}{floor}{yuan(amount)}元。")
+        for part in entry.value.parts:  # who pays which part (省45元、市10元、县不少于15元)
+            ctx.cite(entry.notice, part.cite)
+            steps.append(part.text + "。")
 
     known = [o for o in options if o.amount is not None]
     if not options:
@@ -210,11 +217,12 @@ def fee(ctx: Ctx) -> Answer:
         ctx.cite(best.found.notice, entry.delivery_note.cite)
         how = f"{how}：{entry.delivery_note.text}"
     steps.append(f"资助方式：{how}。")
-    if entry.at_least:
+    if floor:
         caveats.append(f"资助标准为“不低于{yuan(subsidy)}元”，实际金额以当地规定为准。")
+    floor = entry.at_least and subsidy > 0  # "不低于0元" is no figure
     summary = (f"{ctx.where}个人缴费标准{yuan(standard)}元，{name}资助"
-               f"{'不低于' if entry.at_least else ''}{yuan(subsidy)}元，"
-               f"个人实际负担{'不超过' if entry.at_least else ''}{yuan(net)}元。")
+               f"{'不低于' if floor else ''}{yuan(subsidy)}元，"
+               f"个人实际负担{'不超过' if floor else ''}{yuan(net)}元。")
     if pay_now is not None and pay_now != net:
         summary += f"缴费时需先缴{yuan(pay_now)}元，资助部分事后补发。"
     return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)

@@ -101,6 +101,17 @@ def refund(ctx: Ctx) -> Answer:
     if not matching:
         return ctx.answer("not_stated", f"{ctx.where}因{REFUND_REASONS.get(reason, reason)}退费"
                           "本通知未载明，请咨询当地医保经办机构。")
+    period = ctx.find(lambda n: n.benefit_period)
+    if period and ctx.today > period.value.end and ctx.q.change_date is None:
+        # Asked after the benefit year is over: the rules themselves, not a verdict on today.
+        for r in matching:
+            ctx.cite(found.notice, r.cite)
+        rules_text = "；".join(_refund_rule_words(r, ctx) for r in matching)
+        verdicts = {r.refundable for r in matching}
+        figures = [Figure(key="refundable", label="能否退费", value="是" if verdicts.pop() else "否")
+                   ] if len(verdicts) == 1 else []
+        return ctx.answer("ok", f"{ctx.where}因{REFUND_REASONS[reason]}退费：{rules_text}。",
+                          figures=figures)
     missing: list[str] = []
     for r in matching:
         applies = _rule_applies(r, ctx)
@@ -127,6 +138,24 @@ def refund(ctx: Ctx) -> Answer:
                           "请提供相关日期。", missing=sorted(set(missing)))
     return ctx.answer("not_stated", f"{ctx.where}因{REFUND_REASONS[reason]}在"
                       f"{cn_date(ctx.today)}申请退费的情形本通知未载明。")
+
+
+def _refund_rule_words(rule: RefundRule, ctx: Ctx) -> str:
+    """可以/不能退费 and its condition, in words (待遇享受期开始前 / 集中缴费期结束前 / N个月内)."""
+    verdict = "可以申请退费" if rule.refundable else "不予退费"
+    when = ""
+    if rule.until == "benefit_period_start" or rule.after == "benefit_period_start":
+        period = ctx.find(lambda n: n.benefit_period)
+        start = cn_date(period.value.start) if period else "待遇享受期开始"
+        when = f"{start}（待遇享受期开始）{'前' if rule.until else '起'}"
+    elif rule.until == "concentrated_window_end":
+        windows = ctx.find(lambda n: [w for w in n.windows if w.kind == "concentrated"])
+        when = f"集中缴费期结束（{cn_date(max(w.end for w in windows.value))}）前" if windows else "集中缴费期结束前"
+    elif rule.within:
+        t = rule.within
+        when = f"{t.days}日内" if t.days else (f"{t.months}个月内" if t.months else f"{t.years}年内")
+    how = f"，{rule.how}" if rule.how else ""
+    return f"{when}{verdict}{how}"
 
 
 def contribution_years(ctx: Ctx) -> Answer:

@@ -16,7 +16,7 @@ from actions.rules.context import Ctx, cn_date, yuan
 from actions.rules.contract import Answer, Figure
 from knowledge import dates
 from knowledge.loader import Found
-from knowledge.schema import Notice, Outcome, Scenario, Window
+from knowledge.schema import Outcome, Scenario, Window
 
 SCENARIO_NAMES = {
     "late_payment": "未在集中缴费期缴费",
@@ -43,6 +43,8 @@ START_WORDS = {
     "next_month_after_change": "身份变更的次月起享受新身份待遇",
     "no_waiting": "不设待遇享受等待期，缴费后即享受待遇",
     "no_benefit": "不能享受该年度待遇",
+    "not_stated": "待遇从何时开始本通知未载明（请咨询当地医保经办机构）",
+    "employee_instead": "享受新参加的职工医保待遇，暂停原居民医保待遇",
 }
 
 
@@ -129,10 +131,18 @@ def _branch(ctx: Ctx, sc: Scenario, steps: list[str], missing: list[str]) -> lis
         elif (q.continuous_years < need) or (q.continuous_years == need and not t.inclusive):
             steps.append(f"您连续参保{q.continuous_years}年，未达到该条件。")
             return sc.below_min
+        else:
+            steps.append(f"您连续参保{q.continuous_years}年，符合条件（{t.cite.quote}）。")
     if sc.threshold and sc.measured_from:
         t = sc.threshold
         event = getattr(q, sc.measured_from)
         steps.append(f"期限：{_limit_words(sc)}缴费。")
+        if (event is None or q.payment_date is None) and q.past_limit is None and q.gap_months \
+                and t.months:  # "断了2个月": the gap against a limit in months
+            inside = q.gap_months < t.months or (q.gap_months == t.months and t.inclusive)
+            steps.append(f"按您所说中断{q.gap_months}个月，{'在' if inside else '已超过'}{t.months}个月"
+                         f"{'内' if inside else ''}。")
+            return sc.within if inside else sc.beyond
         if (event is None or q.payment_date is None) and q.past_limit is not None:
             steps.append(f"按您所说，缴费{'已超过' if q.past_limit else '在'}期限{'' if q.past_limit else '内'}。")
             return sc.beyond if q.past_limit else sc.within
@@ -140,6 +150,11 @@ def _branch(ctx: Ctx, sc: Scenario, steps: list[str], missing: list[str]) -> lis
             missing.append(sc.measured_from)
         if q.payment_date is None:
             missing.append("payment_date")
+            if event is not None:
+                last = dates.period_end(event, days=t.days or 0, months=t.months or 0,
+                                        years=t.years or 0)
+                steps.append(f"{EVENT_NAMES[sc.measured_from]}{cn_date(event)}，最晚应在"
+                             f"{cn_date(last)}{'（含当日）' if t.inclusive else '前'}缴费（起算日不计入）。")
         if missing:
             return None
         end = dates.period_end(event, days=t.days or 0, months=t.months or 0,
@@ -149,7 +164,7 @@ def _branch(ctx: Ctx, sc: Scenario, steps: list[str], missing: list[str]) -> lis
         limit = _limit_words(sc).split("内")[0].split("起")[-1]
         steps.append(f"{EVENT_NAMES[sc.measured_from]}{cn_date(event)}，期限最后一天为"
                      f"{cn_date(end)}（起算日不计入）；缴费日{cn_date(q.payment_date)}"
-                     f"{f'在{limit}内' if inside else f'已超过{limit}'}。")
+                     f"{f'在{limit}内，可以按期限内的规定享受' if inside else f'已超过{limit}'}。")
         if event.year == ctx.year - 1 and (sc.within_next_year or sc.beyond_next_year):
             steps.append(f"{event.year}年的事件，按{ctx.year}年（次年）待遇的规定计算。")
             return sc.within_next_year if inside else sc.beyond_next_year
@@ -163,19 +178,20 @@ def scenario(ctx: Ctx) -> Answer:
     """Evaluate the notice's rule for the question's topic."""
     topic = ctx.q.topic
     name = SCENARIO_NAMES[topic]
+    on_time = _on_time_window(ctx) if topic == "late_payment" else None
     found = ctx.find(lambda n: getattr(n.scenarios, topic))
-    if found is None:
+    if found is None and on_time is None:
         return _not_stated(ctx, name)
-    sc: Scenario = found.value
-    notice: Notice = found.notice
     steps: list[str] = []
     if topic == "identity_change":
         steps.extend(_subsidy_change_rules(ctx))
     missing: list[str] = []
-    on_time = _on_time_window(ctx) if topic == "late_payment" else None
-    if on_time:
+    if on_time:  # paid inside the concentrated window: its own rule, late-payment rules aside
+        name = f"在{on_time.value.name}内缴费"
         steps.append(f"缴费日在{on_time.value.name}内，按期缴费。")
         sc, notice = Scenario(within=[on_time.value.outcome]), on_time.notice
+    else:
+        sc, notice = found.value, found.notice
     branch = _branch(ctx, sc, steps, missing)
     outcomes = _for_identity(branch, ctx.q.categories)
     if outcomes and on_time is None and topic not in EMPLOYEE_SIDE:
@@ -256,12 +272,13 @@ def scenario(ctx: Ctx) -> Answer:
 
 
 def _for_identity(outcomes: list[Outcome] | None, categories: list[str]) -> list[Outcome] | None:
-    """The outcomes for the resident's identities; without one, those meant for everyone else."""
+    """The outcomes for the resident's identities, else those meant for everyone else; with an
+    identity no outcome names (脱贫人口 under a rule for 低保、特困…) none: not stated."""
     if not outcomes:
         return outcomes
     mine = [o for o in outcomes if set(o.categories) & set(categories)]
     general = [o for o in outcomes if not o.categories]
-    return mine or general or outcomes
+    return mine or general or ([] if categories else outcomes)
 
 
 # Outcomes no better for the resident than paying in the concentrated window itself.
@@ -317,7 +334,14 @@ def _subsidy_change_rules(ctx: Ctx) -> list[str]:
 
 
 def _not_stated(ctx: Ctx, name: str) -> Answer:
-    """No rule for this situation; for identity change, show the subsidy top-up rules."""
+    """No rule for this situation; for identity change, show the subsidy top-up rules; where
+    the notice hands the topic to another document, name it."""
+    referral = ctx.find(lambda n: next((r for r in n.referrals if ctx.q.topic in r.topics), None))
+    if referral:
+        ctx.cite(referral.notice, referral.value.cite)
+        held = f"本助手未收录{referral.value.doc_no}，" if referral.value.doc_no else "其他具体规定本通知未载明，"
+        return ctx.answer("not_stated", f"{ctx.where}{name}：{referral.value.text}。{held}"
+                          "请咨询当地医保经办机构或拨打12393。")
     if ctx.q.topic == "identity_change":
         changes = ctx.find(lambda n: n.subsidy_changes)
         if changes:
@@ -355,4 +379,9 @@ def fee(ctx: Ctx) -> Answer:
                        Figure(key="net_amount", label="个人实际负担", value=due.value, unit="元"),
                        Figure(key="pay_now", label="缴费时应缴", value=due.value, unit="元")]
             return answer.model_copy(update={"topic": "fee", "figures": figures})
-    return fees.fee(ctx)
+    answer = fees.fee(ctx)
+    window = _on_time_window(ctx)
+    if window and answer.status == "ok":
+        step = f"缴费日在{window.value.name}内，按期缴费。"
+        return answer.model_copy(update={"steps": [step, *answer.steps]})
+    return answer

@@ -6,6 +6,7 @@ cited sections the answer must have (written from the notice text, not from runn
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import yaml
 
 from actions.rules import Question, answer_question
 
-from .conftest import CASES_DIR, norm
+from .conftest import CASES_DIR, SEEDS_DIR, norm
 
 
 def load_cases() -> list[tuple[str, dict]]:
@@ -58,3 +59,17 @@ def test_each_notice_has_enough_cases(kb) -> None:
         counts[data["notice"]] = len(data["cases"])
     for notice_id in kb.notices:
         assert counts.get(notice_id, 0) >= 15, f"{notice_id}: {counts.get(notice_id, 0)} cases (need ≥ 15)"
+
+
+def test_a_case_basis_is_quoted_verbatim_from_its_notice(kb) -> None:
+    """`basis:` is the sentence a case rests on: it must stand in the notice's own text."""
+    problems = []
+    for file in case_files():
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        notice = kb.notices[data["notice"]]
+        text = re.sub(r"\s+", "", (SEEDS_DIR / notice.source).read_text(encoding="utf-8"))
+        for case in data["cases"]:
+            basis = case.get("basis")
+            if basis and re.sub(r"\s+", "", basis) not in text:
+                problems.append(f"{file.name}: {case['name']}: {basis}")
+    assert not problems, "basis not found verbatim:\n" + "\n".join(problems)

@@ -31,6 +31,7 @@ from actions.texts import (
     household_lines,
     latest_year_intro,
     not_stated_topic,
+    top_up_line,
 )
 from knowledge import dates
 from knowledge.loader import KnowledgeBase, default_knowledge
@@ -168,7 +169,7 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         topic = "late_payment"  # paid on a given day: the window rules say from when it covers
     benefit_year = None
     admitted = _day(s.dates.get("admission"), "admission")
-    if s.year is None and admitted and not fields:
+    if s.year is None and admitted and not fields and topic in ("benefit_period", "late_payment"):
         benefit_year = admitted.year  # "2023年3月住院，用的是哪个年度交的医保"
     base = Decimal(s.amounts[0]) if s.amounts else None
     reason = next((REFUND_DATES[r] for r in REFUND_DATES if r in s.dates), None) or next(
@@ -199,9 +200,9 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
     topic = _topic(reading, intent, confidence, prior)
     s = _merge(prior, reading, topic)
 
-    if topic == "out_of_scope" and not (reading.region or reading.place_said):
+    if topic == "out_of_scope":
         return _ask(OUT_OF_SCOPE, s, None)
-    if topic is None or topic == "out_of_scope":
+    if topic is None:
         if reading.region or reading.year or reading.categories or reading.dates:
             return _ask(NO_TOPIC, s, "topic")
         return _ask(ASK_REPHRASE, s, None)
@@ -266,6 +267,14 @@ def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
                 return out
             per_group.append((g, a, Decimal(net.value)))
         out["before"] = household_lines(per_group, kb, "delivery" in s.flags)
+    if topic == "identity_change" and len(s.categories) >= 2:
+        # "原来是已脱贫，后来认定成一类低保，补多少": the two identities' subsidies compared.
+        subsidies = [answer_question(build_question(s, "fee", today, [c]), kb).figure("subsidy")
+                     for c in (s.categories[0], s.categories[-1])]
+        if all(subsidies):
+            old, new = (Decimal(f.value) for f in subsidies)
+            names = [kb.categories[c].name for c in (s.categories[0], s.categories[-1])]
+            out.setdefault("before", []).append(top_up_line(names[0], old, names[1], new))
     admitted = s.dates.get("admission")
     start, end = answer.figure("benefit_start"), answer.figure("benefit_end")
     if admitted and (start or answer.figure("late_benefit_start")):

@@ -53,9 +53,10 @@ _WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*万")
 _GAP = re.compile(r"(断|中断|停|停保|断缴|间隔|空)[^,，。;；]{0,4}?(\d{1,2})\s*个?多?月")
 # Households: "家里5口人" / "五口之家" / "全家6口" / "一家三口" give the size; each clause then
 # names some of them with an identity ("2个是一类低保", "爸妈建档立卡") or none ("俩娃啥也不是").
-_HOUSEHOLD = re.compile(r"(?<!\d)(\d{1,2})\s*口(?!子)(?:人|之家)?|(?:家里|全家|一家|俺家|我家|家庭)[^,，。;；?？]{0,4}?"
+_HOUSEHOLD = re.compile(r"(?<!\d)(\d{1,2})\s*口(?!子)(?:人|之家)?"
+                        r"|(?:家里|全家|一家|俺家|我家|家庭|屋里头?|一家子)[^,，。;；?？]{0,4}?"
                         r"(?<!\d)(\d{1,2})\s*(?:个人|个|人)(?=[,，。;；:：?？!！]|$|都|全|一共)")
-_SEGMENT = re.compile(r"[,，。;；:：?？!！]|另外|还有|加上?")
+_SEGMENT = re.compile(r"[,，。;；:：?？!！]|另外|还有|(?<!参)加上?")
 _SEG_COUNT = re.compile(r"(?<![\d年月.])(\d{1,2})\s*(?:个|位|名|口子|口|人)(?![\d月日号年])")
 _FEW = re.compile(r"俩|仨")
 _FEW_N = {"俩": 2, "仨": 3}
@@ -281,14 +282,17 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
     total_m = _HOUSEHOLD.search(text)
     if total_m:
         r.household = int(next(g for g in total_m.groups() if g))
+    masked = list(text)  # identity words (低收入家庭的老人) are not people to count
+    for _, a, b in mentions:
+        masked[a:b] = "#" * (b - a)
     pos = 0
-    for seg in _SEGMENT.split(text):
+    for seg in _SEGMENT.split("".join(masked)):
         start, pos = pos, pos + len(seg) + 1
         cats = [cid for cid, a, _ in mentions if start <= a < start + len(seg)]
         is_total = total_m is not None and start <= total_m.start() < start + len(seg)
         n = r.household if is_total else _segment_count(seg)
         if cats and n:
-            r.groups.append(Group(cats[:1], n))
+            r.groups.append(Group(list(dict.fromkeys(cats)), n))
         elif not is_total and n and _NO_IDENTITY.search(seg):
             r.groups.append(Group([], n))
     counted = sum(g.count for g in r.groups)

@@ -62,6 +62,15 @@ def household_lines(per_group: list[tuple[dict[str, Any], Answer, Decimal]],
     return [out]
 
 
+def top_up_line(old_name: str, old: Decimal, new_name: str, new: Decimal) -> str:
+    """Subsidy after an identity change, against the one already received."""
+    if new > old:
+        return (f"按新身份补差：{new_name}资助{yuan(new)}元，原{old_name}资助{yuan(old)}元，"
+                f"应补差{yuan(new - old)}元。")
+    return (f"{new_name}资助{yuan(new)}元，不高于原{old_name}资助{yuan(old)}元，不补差"
+            "（资助标准降低的，原资助按通知规定处理，见下）。")
+
+
 def _month_bounds(value: str) -> tuple[date, date] | None:
     try:
         if len(value) == 10:

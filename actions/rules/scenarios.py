@@ -36,7 +36,7 @@ EMPLOYEE_SIDE = {"cross_region", "resident_to_employee", "flexible_worker"}
 EVENT_NAMES = {"birth_date": "出生日期", "stop_date": "原医保停保（中断）日期"}
 START_WORDS = {
     "benefit_period_start": "从待遇享受期开始之日起享受待遇",
-    "payment_date": "从缴费之日起享受待遇",
+    "payment_date": "缴费后即享受待遇（从缴费之日起）",
     "birth_date": "从出生之日起享受待遇",
     "payment_month": "缴费当月起享受待遇",
     "next_month_after_payment": "缴费次月起享受待遇",
@@ -336,12 +336,14 @@ def _subsidy_change_rules(ctx: Ctx) -> list[str]:
 def _not_stated(ctx: Ctx, name: str) -> Answer:
     """No rule for this situation; for identity change, show the subsidy top-up rules; where
     the notice hands the topic to another document, name it."""
-    referral = ctx.find(lambda n: next((r for r in n.referrals if ctx.q.topic in r.topics), None))
-    if referral:
-        ctx.cite(referral.notice, referral.value.cite)
-        held = f"本助手未收录{referral.value.doc_no}，" if referral.value.doc_no else "其他具体规定本通知未载明，"
-        return ctx.answer("not_stated", f"{ctx.where}{name}：{referral.value.text}。{held}"
-                          "请咨询当地医保经办机构或拨打12393。")
+    found = ctx.find(lambda n: [r for r in n.referrals if ctx.q.topic in r.topics])
+    if found:
+        for r in found.value:
+            ctx.cite(found.notice, r.cite)
+        said = "；".join(r.text for r in found.value)
+        docs = "、".join(r.doc_no for r in found.value if r.doc_no)
+        held = f"本助手未收录{docs}，" if docs else "其他具体规定本通知未载明，"
+        return ctx.answer("not_stated", f"{ctx.where}{name}：{said}。{held}请咨询当地医保经办机构或拨打12393。")
     if ctx.q.topic == "identity_change":
         changes = ctx.find(lambda n: n.subsidy_changes)
         if changes:

@@ -22,6 +22,7 @@ from actions.render import render_answer, render_plain
 from actions.render.channels import Channel
 from actions.rules import Answer, Question, answer_question
 from actions.texts import (
+    ANYTHING_ELSE,
     ASK_REGION,
     ASK_REPHRASE,
     NO_TOPIC,
@@ -34,7 +35,7 @@ from actions.texts import (
     top_up_line,
 )
 from knowledge import dates
-from knowledge.loader import KnowledgeBase, default_knowledge
+from knowledge.loader import Category, KnowledgeBase, default_knowledge
 
 # Intent → rule-layer topic. Intents not listed here are not questions for the rule layer.
 INTENT_TOPIC: dict[str, str] = {
@@ -196,7 +197,15 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
     """Answer one resident message in the context of the conversation so far."""
     kb = kb or default_knowledge()
     prior = Situation.load(situation)
-    reading = read(text, entities, kb, today)
+    earlier = [int(v[:4]) for v in prior.dates.values() if v[:4].isdigit()]
+    reading = read(text, entities, kb, today, max(earlier) if earlier else None)
+    stated = bool(reading.region or reading.year or reading.categories or reading.dates
+                  or reading.topics)
+    if intent == "deny" and not stated:  # "不知道" / "不是": nothing more to compute
+        return _ask(ANYTHING_ELSE, prior, None)
+    if intent == "affirm" and not stated and (prior.awaiting or "").startswith("category:"):
+        # "是的" to "如您家属于这一类，请回复确认": the identity the bot asked about is added.
+        reading.categories = [prior.awaiting.removeprefix("category:")]
     topic = _topic(reading, intent, confidence, prior)
     s = _merge(prior, reading, topic)
 
@@ -224,6 +233,9 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
         messages[0]["text"] = "\n".join([*extra.get("before", []), messages[0]["text"],
                                          *extra.get("after", [])])
     s.awaiting = answer.missing[0] if answer.status == "needs_input" and answer.missing else None
+    asked = _asked_identity(s, topic, kb)
+    if asked:
+        s.awaiting = f"category:{asked.id}"
     return Turn(messages, s, answers)
 
 
@@ -249,15 +261,24 @@ def _answer(s: Situation, topic: str, today: date, kb: KnowledgeBase) -> Answer:
     return answer
 
 
+def _asked_identity(s: Situation, topic: str, kb: KnowledgeBase) -> Category | None:
+    """A subsidised identity the message came near without naming (cues.yaml ask_* flags)."""
+    if topic != "fee":
+        return None
+    for flag in s.flags:
+        category = kb.categories.get(flag.removeprefix("ask_"))
+        if flag.startswith("ask_") and category and category.id not in s.categories:
+            return category
+    return None
+
+
 def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
                  kb: KnowledgeBase) -> dict[str, list[str]]:
     """Lines around the rendered answer: household totals, a hospital stay's verdict."""
     out: dict[str, list[str]] = {}
-    if topic == "fee":
-        for flag in s.flags:
-            category = kb.categories.get(flag.removeprefix("ask_"))
-            if flag.startswith("ask_") and category and category.id not in s.categories:
-                out.setdefault("before", []).append(ask_identity(category.name))
+    asked = _asked_identity(s, topic, kb)
+    if asked:
+        out["before"] = [ask_identity(asked.name)]
     if topic == "fee" and s.groups and answer.status == "ok":
         per_group = []
         for g in s.groups:

@@ -211,8 +211,11 @@ def _complete_dates(raw: list[dict[str, Any]], year: int | None, today: date) ->
     return out
 
 
-def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: date) -> Reading:
-    """The facts of one normalised message; ``entities`` are the NLU's quantity entities."""
+def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: date,
+         context_year: int | None = None) -> Reading:
+    """The facts of one normalised message; ``entities`` are the NLU's quantity entities.
+    ``context_year``: the year of the dates said earlier in the conversation ("10月8号交的"
+    after "2021年9月5号出生的")."""
     r = Reading(text=text)
     topic_cues, flag_cues, not_places = _compiled_cues()
 
@@ -226,7 +229,8 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     _read_year(text, [e for e in entities if e.get("entity") == "year"], today, r)
 
     raw_dates = sorted((e for e in entities if e.get("entity") == "date"), key=lambda e: e["start"])
-    for value, e in _complete_dates(raw_dates, r.year if not r.year_is_label else None, today):
+    year_for_dates = (r.year if not r.year_is_label else None) or context_year
+    for value, e in _complete_dates(raw_dates, year_for_dates, today):
         r.dates.append(DateFact(_date_role(text, e["start"], e["end"]), value, e["start"]))
 
     for e in entities:

@@ -33,6 +33,9 @@ def today() -> date:
 def _latest(tracker: Tracker) -> tuple[str | None, float, list[dict[str, Any]], dict[str, Any]]:
     msg = tracker.latest_message or {}
     intent = msg.get("intent") or {}
+    if intent.get("name") == "nlu_fallback":  # below Rasa's threshold: its best guess, as unsure
+        intent = next((r for r in msg.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"),
+                      intent)
     return (intent.get("name"), float(intent.get("confidence") or 0.0), msg.get("entities") or [],
             msg.get("metadata") or {})
 

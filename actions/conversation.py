@@ -49,6 +49,7 @@ INTENT_TOPIC: dict[str, str] = {
     "ask_identity_change": "identity_change", "ask_critical_illness": "critical_illness",
 }
 CONFIDENT = 0.5  # below this the NLU intent alone does not start a new topic
+GUESS = 0.3  # ... unless nothing else is known (no cue, no topic so far)
 DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
                "change": "change_date"}
 REFUND_DATES = {"death": "death", "enlisted": "enlisted"}  # a date with this role names the reason
@@ -102,7 +103,7 @@ def _topic(reading: Reading, intent: str | None, confidence: float, prior: Situa
         return nlu
     if prior.topic:
         return prior.topic
-    if nlu:
+    if nlu and confidence >= GUESS:
         return nlu
     if intent == "out_of_scope":
         return "out_of_scope"

@@ -25,10 +25,11 @@ SLOTS = {"situation": None, "last_citations": None, "handoff_requested": None}
 
 
 def make_tracker(intent: str, text: str = "", channel: str = "web", confidence: float = 0.9,
-                 **slots: Any) -> Tracker:
+                 ranking: list[tuple[str, float]] | None = None, **slots: Any) -> Tracker:
     text = normalise(text)
     latest = {"intent": {"name": intent, "confidence": confidence}, "entities": extract(text),
-              "text": text, "metadata": {"channel": channel}}
+              "text": text, "metadata": {"channel": channel},
+              "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking or []]}
     return Tracker("tester", {**SLOTS, **slots}, latest, [], False, None, {}, "action_listen")
 
 

@@ -133,6 +133,16 @@ def test_channel_lengths(tracker, run, channel: str, limit: int) -> None:
     assert not messages[0].get("buttons") and not messages[0].get("custom")
 
 
+def test_below_the_nlu_threshold_the_best_guess_is_used_only_when_nothing_else_decides(
+        tracker, run) -> None:
+    ranking = [("nlu_fallback", 0.4), ("ask_deadline", 0.35), ("ask_fee", 0.2)]
+    messages, _ = run(ActionAnswer(), tracker("nlu_fallback", "安康那个医保的事", ranking=ranking))
+    assert messages[0]["text"].startswith(_expected(topic="deadline", region="安康").summary)
+    unsure = [("nlu_fallback", 0.4), ("ask_deadline", 0.2)]
+    messages, _ = run(ActionAnswer(), tracker("nlu_fallback", "嗯那个", ranking=unsure))
+    assert "换个说法" in messages[0]["text"]
+
+
 def test_out_of_scope_without_a_place_says_so(tracker, run) -> None:
     messages, _ = run(ActionAnswer(), tracker("out_of_scope", "帮我查下天气"))
     assert messages[0]["text"] == OUT_OF_SCOPE and "12393" in OUT_OF_SCOPE

@@ -28,6 +28,7 @@ from actions.texts import (
     NO_TOPIC,
     OUT_OF_SCOPE,
     admission_verdict,
+    also_benefit_year,
     ask_identity,
     household_lines,
     latest_year_intro,
@@ -250,6 +251,13 @@ def _answer(s: Situation, topic: str, today: date, kb: KnowledgeBase) -> Answer:
     if s.place_said and not s.region:
         q = q.model_copy(update={"region": s.place_said})
     answer = answer_question(q, kb)
+    if s.year and not (s.year_is_label or s.year_is_benefit) and answer.status == "ok" \
+            and answer.benefit_year != s.year:
+        # "2022年" said plainly, read as a notice's "2022年度": also the benefit year 2022's answer.
+        other = answer_question(q.model_copy(update={"said_label": False}), kb)
+        if other.status == "ok" and other.benefit_year == s.year:
+            answer = answer.model_copy(update={"caveats": [
+                *answer.caveats, also_benefit_year(s.year, other)]})
     years = kb.covered_years(answer.region) if answer.region in kb.gazetteer.regions else []
     if answer.status == "not_covered" and years and s.year:
         # A year no notice covers (今年 = 2026): say so, then the latest covered year's answer.

@@ -37,6 +37,11 @@ def ask_identity(category_name: str) -> str:
             "以下先按个人缴费标准回答。")
 
 
+def also_benefit_year(year: int, other: Answer) -> str:
+    """The other reading of a plainly said year: the year benefits are used."""
+    return f"若您说的{year}年是指{year}年享受待遇（{other.year_label}），则：{other.summary}"
+
+
 def latest_year_intro(region: str | None, year: int, is_label: bool, latest: Answer) -> str:
     said = f"{year}年度" if is_label else f"{year}年"
     label = f"（{latest.year_label}）" if latest.year_label else ""

@@ -12,7 +12,8 @@ CHANNELS: tuple[Channel, ...] = ("sms", "wechat", "web")
 SMS_LIMIT = 134  # two concatenated UCS-2 SMS segments of 67 characters
 WECHAT_LIMIT = 600
 SMS_CITATION = 24
-MAX_STEPS = 8  # a long notice title is cut in SMS; "依据" gives the full citation
+MAX_STEPS = 8
+MAX_CAVEATS = 3  # a long notice title is cut in SMS; "依据" gives the full citation
 WHERE_TO_ASK = "当地医保经办机构或12393医保服务热线"
 
 Message = dict[str, Any]
@@ -75,9 +76,8 @@ def render_plain(answer: Answer, channel: Channel) -> str:
     lines += [f"· {s}" for s in answer.steps if s.rstrip("。") not in answer.summary][:MAX_STEPS]
     if answer.status == "not_stated":
         lines.append(f"本地通知未载明此事项，请咨询{WHERE_TO_ASK}。")
-    if answer.caveats:
-        caveat = answer.caveats[0]
-        lines.append(caveat if caveat.startswith("注意") else "注意：" + caveat)
+    for caveat in answer.caveats[:MAX_CAVEATS]:
+        lines.append(caveat if caveat.startswith(("注意", "若")) else "注意：" + caveat)
     if tail:
         lines.append(tail)
     if channel == "wechat":

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from actions.rules import Question, answer_question
 from tests.browser.conftest import screenshot
 
-FEE_QUESTION = "会宁县2022年居民医保个人缴费标准是多少"
+FEE_QUESTION = "会宁县2021年度居民医保个人缴费标准是多少"  # 会政办发〔2021〕68号: 2022 benefits
 
 
 def test_widget_answers_fee_question_with_figure_and_basis(page: Page, gateway_url: str) -> None:

@@ -20,7 +20,7 @@ from actions import coverage
 from actions.conversation import respond
 from actions.handoff_store import record_handoff
 from actions.render import channel_of, render_citations
-from actions.texts import RULES_DOWN
+from actions.texts import rules_down
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ActionAnswer(Action):
                            today(), channel)
         except Exception:  # the resident gets an honest message, the log gets the trace
             log.exception("answering failed for intent %s", intent)
-            dispatcher.utter_message(text=RULES_DOWN)
+            dispatcher.utter_message(text=rules_down())
             return []
         _utter(dispatcher, turn.messages)
         events: list[EventType] = [SlotSet("situation", turn.situation.model_dump())]

@@ -22,17 +22,17 @@ from actions.render import render_answer, render_plain
 from actions.render.channels import Channel
 from actions.rules import Answer, Question, answer_question
 from actions.texts import (
-    ANYTHING_ELSE,
-    ASK_REGION,
-    ASK_REPHRASE,
-    NO_TOPIC,
-    OUT_OF_SCOPE,
     admission_verdict,
     also_benefit_year,
+    anything_else,
     ask_identity,
+    ask_region,
+    ask_rephrase,
     household_lines,
     latest_year_intro,
+    no_topic,
     not_stated_topic,
+    out_of_scope,
     top_up_line,
 )
 from knowledge import dates
@@ -204,7 +204,7 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
     stated = bool(reading.region or reading.year or reading.categories or reading.dates
                   or reading.topics)
     if intent == "deny" and not stated:  # "不知道" / "不是": nothing more to compute
-        return _ask(ANYTHING_ELSE, prior, None)
+        return _ask(anything_else(), prior, None)
     if intent == "affirm" and not stated and (prior.awaiting or "").startswith("category:"):
         # "是的" to "如您家属于这一类，请回复确认": the identity the bot asked about is added.
         reading.categories = [prior.awaiting.removeprefix("category:")]
@@ -212,13 +212,13 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
     s = _merge(prior, reading, topic)
 
     if topic == "out_of_scope":
-        return _ask(OUT_OF_SCOPE, s, None)
+        return _ask(out_of_scope(), s, None)
     if topic is None:
         if reading.region or reading.year or reading.categories or reading.dates:
-            return _ask(NO_TOPIC, s, "topic")
-        return _ask(ASK_REPHRASE, s, None)
+            return _ask(no_topic(), s, "topic")
+        return _ask(ask_rephrase(), s, None)
     if not s.region and not s.place_said:
-        return _ask(ASK_REGION, s, "region")
+        return _ask(ask_region(), s, "region")
     if topic == "reimbursement":
         return Turn([{"text": not_stated_topic(s.region or s.place_said or "")}], s)
 
@@ -256,17 +256,17 @@ def _answer(s: Situation, topic: str, today: date, kb: KnowledgeBase) -> Answer:
         # "2022年" said plainly, read as a notice's "2022年度": also the benefit year 2022's answer.
         other = answer_question(q.model_copy(update={"said_label": False}), kb)
         if other.status == "ok" and other.benefit_year == s.year:
-            answer = answer.model_copy(update={"caveats": [
-                *answer.caveats, also_benefit_year(s.year, other)]})
+            answer = answer.model_copy(update={"notes": [
+                *answer.notes, also_benefit_year(s.year, other)]})
     years = kb.covered_years(answer.region) if answer.region in kb.gazetteer.regions else []
     if answer.status == "not_covered" and years and s.year:
         # A year no notice covers (今年 = 2026): say so, then the latest covered year's answer.
         latest = answer_question(q.model_copy(update={"said_year": None, "said_label": False,
                                                       "benefit_year": years[-1]}), kb)
         if latest.status != "not_covered":
-            return latest.model_copy(update={"caveats": [latest_year_intro(answer.region, s.year,
+            return latest.model_copy(update={"notes": [latest_year_intro(answer.region, s.year,
                                                                             s.year_is_label, latest),
-                                                         *latest.caveats]})
+                                                         *latest.notes]})
     return answer
 
 

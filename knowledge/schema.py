@@ -216,6 +216,8 @@ class Tier(Strict):
     name: str  # 第一档
     applies_to: str  # the row's words, e.g. 两州一县、18个深度贫困县
     regions: list[str] = Field(default_factory=list)  # gazetteer names the row names
+    # The row excludes some of its places' counties it does not list (所辖深度贫困县除外).
+    excludes_unlisted: bool = False
     total: Decimal = Field(ge=0)
     central: Decimal = Field(ge=0)
     province: Decimal | None = Field(default=None, ge=0)

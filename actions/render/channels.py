@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from actions.render.catalog import Variant, render_text
 from actions.render.format import fmt_value, short_citation, year_text
-from actions.rules.contract import Answer
+from actions.rules.contract import Answer, Text, say
+
+
+def _say(key: str, **params: Any) -> str:
+    return render_text(say(key, **params))
 
 Channel = Literal["sms", "wechat", "web"]
 CHANNELS: tuple[Channel, ...] = ("sms", "wechat", "web")
@@ -14,7 +19,8 @@ WECHAT_LIMIT = 600
 SMS_CITATION = 24
 MAX_STEPS = 8
 MAX_CAVEATS = 3  # a long notice title is cut in SMS; "依据" gives the full citation
-WHERE_TO_ASK = "当地医保经办机构或12393医保服务热线"
+# Notes that open with their own words ("若您说的…"); the others get "注意：".
+NOTES_AS_IS = {"conv.also_benefit_year"}
 
 Message = dict[str, Any]
 
@@ -34,11 +40,8 @@ def _tail(answer: Answer, channel: Channel) -> str:
 
     No brackets around it: a section such as ``三（二）1（2）`` ends with one itself.
     """
-    year = year_text(answer)
-    said = answer.summary
-    if answer.benefit_year and str(answer.benefit_year) in said and (
-            not answer.year_label or answer.year_label in said):
-        year = ""
+    # The headline names place and year itself when it opens with the answer's heading.
+    year = "" if "where" in answer.headline.params else year_text(answer)
     cite = short_citation(answer)
     if channel == "sms" and len(cite) > SMS_CITATION:
         cite = cite[: SMS_CITATION - 1] + "…"
@@ -46,18 +49,24 @@ def _tail(answer: Answer, channel: Channel) -> str:
     if year:
         parts.append(year)
     if cite:
-        parts.append(f"依据：{cite}")
+        parts.append(_say("render.basis", cite=cite))
     return "，".join(parts)
 
 
 def _not_covered(answer: Answer, limit: int, channel: Channel) -> str:
-    text = answer.summary
+    out = render_text(answer.headline, _variant(channel))
     if answer.covered and channel != "sms":
-        covered = "；".join(answer.covered)
-        text += f"目前收录：{covered}。"
-    if "12393" not in text:
-        text += f"其他地区或年度请咨询{WHERE_TO_ASK}。"
-    return _cut(text, limit)
+        out += _say("render.covered", covered=answer.covered)
+    return _cut(out, limit)
+
+
+def _variant(channel: Channel) -> Variant:
+    return "sms" if channel == "sms" else "full"
+
+
+def _note(note: Text) -> str:
+    body = render_text(note)
+    return body if note.key in NOTES_AS_IS else _say("render.note", text=body)
 
 
 def render_plain(answer: Answer, channel: Channel) -> str:
@@ -69,19 +78,20 @@ def render_plain(answer: Answer, channel: Channel) -> str:
         return _cut(answer.summary, limit)  # a clarifying question from the rule layer
     tail = _tail(answer, channel)
     if channel == "sms":
-        body = _cut(answer.summary, SMS_LIMIT - len(tail) - 14)
-        return body + (f"（{tail}）" if tail else "") + "回复“依据”看原文"
+        short = render_text(answer.headline, "sms")
+        body = _cut(short, SMS_LIMIT - len(tail) - 14)
+        return body + (_say("render.sms_tail", tail=tail) if tail else "") + _say("render.sms_more")
     lines = [answer.summary]
-    # The why: the steps the summary does not already say (web and WeChat only).
-    lines += [f"· {s}" for s in answer.steps if s.rstrip("。") not in answer.summary][:MAX_STEPS]
+    # The why: the steps that are not the headline's own words (web and WeChat only).
+    lines += [_say("render.step", text=s) for s in answer.steps if s.rstrip("。") not in answer.summary
+              ][:MAX_STEPS]
     if answer.status == "not_stated":
-        lines.append(f"本地通知未载明此事项，请咨询{WHERE_TO_ASK}。")
-    for caveat in answer.caveats[:MAX_CAVEATS]:
-        lines.append(caveat if caveat.startswith(("注意", "若")) else "注意：" + caveat)
+        lines.append(_say("render.not_stated"))
+    lines += [_note(n) for n in answer.notes[:MAX_CAVEATS]]
     if tail:
         lines.append(tail)
     if channel == "wechat":
-        lines.append("回复“依据”查看政策原文，回复“转人工”联系工作人员。")
+        lines.append(_say("render.wechat_more"))
         text = "\n".join(lines)
         if len(text) > WECHAT_LIMIT:  # keep the year/citation tail, cut the middle
             keep = "\n".join(lines[-2:])
@@ -95,8 +105,8 @@ def render_answer(answer: Answer, channel: Channel) -> list[Message]:
     message: Message = {"text": render_plain(answer, channel)}
     if channel == "web" and answer.citations:
         message["buttons"] = [
-            {"title": "查看依据", "payload": "/ask_citation"},
-            {"title": "转人工", "payload": "/handoff"},
+            {"title": _say("render.button_basis"), "payload": "/ask_citation"},
+            {"title": _say("render.button_handoff"), "payload": "/handoff"},
         ]
     if channel == "web":
         message["custom"] = {
@@ -121,10 +131,10 @@ def render_answer(answer: Answer, channel: Channel) -> list[Message]:
 def render_citations(citations: list[dict[str, Any]], channel: Channel) -> str:
     """The 依据 of the last answer: 文号, section and the exact quote."""
     if not citations:
-        return "还没有可以出示依据的回答。请先提出您的问题，例如“会宁县2022年缴费标准是多少”。"
+        return _say("render.no_basis_yet")
     limit = SMS_LIMIT if channel == "sms" else WECHAT_LIMIT if channel == "wechat" else 4000
-    lines = ["依据："]
+    lines = [_say("render.basis_head")]
     for c in citations:
-        lines.append(f"{c.get('doc_no', '')}（{c.get('issuer', '')}）{c.get('section', '')}："
-                     f"“{c.get('quote', '')}”")
+        lines.append(_say("render.citation", doc_no=c.get("doc_no", ""), issuer=c.get("issuer", ""),
+                          section=c.get("section", ""), quote=c.get("quote", "")))
     return _cut("\n".join(lines), limit)

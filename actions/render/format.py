@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from actions.rules.contract import Answer, Figure
+from actions.render.catalog import cn_date, render_text, yuan
+from actions.rules.contract import Answer, Figure, say
 
 
 def fmt_value(fig: Figure) -> str:
     value = fig.value
     if isinstance(value, date):
-        text = f"{value.year}年{value.month}月{value.day}日"
+        text = cn_date(value)
     elif isinstance(value, Decimal):
-        text = format(value.normalize(), "f") if value == value.to_integral() else str(value)
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
+        text = yuan(value)
     else:
         text = str(value)
     if fig.unit and not text.endswith(fig.unit):
@@ -28,9 +27,9 @@ def year_text(answer: Answer) -> str:
     if answer.year_label and answer.benefit_year:
         if str(answer.benefit_year) in answer.year_label:
             return answer.year_label
-        return f"{answer.year_label}（{answer.benefit_year}年待遇）"
+        return render_text(say("render.label_year", label=answer.year_label, year=answer.benefit_year))
     if answer.benefit_year:
-        return f"{answer.benefit_year}年"
+        return render_text(say("render.year", year=answer.benefit_year))
     return answer.year_label or ""
 
 
@@ -39,4 +38,4 @@ def short_citation(answer: Answer) -> str:
         return ""
     first = answer.citations[0].short()
     more = len({c.doc_no for c in answer.citations}) - 1
-    return first + (f"等{more + 1}份文件" if more > 0 else "")
+    return first + (render_text(say("render.more_documents", count=more + 1)) if more > 0 else "")

@@ -11,7 +11,7 @@ from datetime import date
 
 from actions.rules import deadlines, fees, info, scenarios
 from actions.rules.context import Ctx, resolve
-from actions.rules.contract import Answer, Citation, Figure, Question
+from actions.rules.contract import Answer, Citation, Figure, Question, say
 from knowledge.dates import system_clock
 from knowledge.loader import KnowledgeBase, default_knowledge
 
@@ -22,7 +22,7 @@ RULES: dict[str, Callable[[Ctx], Answer]] = {
     "fiscal_subsidy": fees.fiscal_subsidy,
     "deadline": deadlines.payment_window,
     "benefit_period": deadlines.benefit_period,
-    **{topic: scenarios.scenario for topic in scenarios.SCENARIO_NAMES},
+    **{topic: scenarios.scenario for topic in scenarios.SCENARIO_TOPICS},
     "refund": info.refund,
     "duplicate": info.cited_list,
     "scope": info.cited_list,
@@ -44,7 +44,7 @@ def answer_question(q: Question, kb: KnowledgeBase | None = None,
         return ctx
     if q.topic == "compare_years":
         if q.compare_to_year is None:
-            return ctx.answer("needs_input", "请问要和哪一年比较？", missing=["compare_to_year"])
+            return ctx.answer("needs_input", say("ask_compare_year"), missing=["compare_to_year"])
         other = resolve(q.model_copy(update={"benefit_year": q.compare_to_year}), kb, clock)
         if isinstance(other, Answer):
             return other.model_copy(update={"topic": "compare_years"})

@@ -11,30 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import TypeVar
 
-from actions.rules.contract import Answer, Citation, Figure, Question, Status
+from actions.rules.contract import Answer, Citation, Figure, Question, Status, Text, say
 from knowledge.dates import system_clock
 from knowledge.loader import Found, KnowledgeBase
 from knowledge.regions import Region
 from knowledge.schema import Cite, Notice
 
 T = TypeVar("T")
-HOTLINE = "12393"
-WHERE_TO_ASK = f"请咨询当地医保经办机构或拨打医保服务热线{HOTLINE}"
-
-
-def yuan(amount: Decimal | int) -> str:
-    """320 → '320', Decimal('105.40') → '105.4'."""
-    text = f"{Decimal(amount):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def citation(notice: Notice, cite: Cite) -> Citation:
     return Citation(notice_id=notice.id, doc_no=notice.doc_no, issuer="、".join(notice.issuers),
                     section=cite.section, quote=cite.quote)
@@ -48,7 +33,7 @@ class Ctx:
     year: int
     notices: list[Notice]
     today: date
-    caveats: list[str] = field(default_factory=list)
+    caveats: list[Text] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
 
     def find(self, get: Callable[[Notice], T | None]) -> Found[T] | None:
@@ -64,23 +49,23 @@ class Ctx:
         return self.notices[0].year_label
 
     @property
-    def where(self) -> str:
+    def where(self) -> Text:
         """The answer's heading: place, benefit year and the notice's own year label."""
-        return f"{self.region.name}{self.year}年待遇年度（{self.year_label}）"
+        return say("where", region=self.region.name, year=self.year, label=self.year_label)
 
-    def answer(self, status: Status, summary: str, *, figures: list[Figure] | None = None,
-               steps: list[str] | None = None, caveats: list[str] | None = None,
+    def answer(self, status: Status, summary: Text, *, figures: list[Figure] | None = None,
+               steps: list[Text] | None = None, caveats: list[Text] | None = None,
                missing: list[str] | None = None) -> Answer:
         return Answer(topic=self.q.topic, status=status, region=self.region.name,
-                      benefit_year=self.year, year_label=self.year_label, summary=summary,
-                      figures=figures or [], steps=steps or [], citations=list(self.citations),
-                      caveats=[*(caveats or []), *self.caveats], missing=missing or [])
+                      benefit_year=self.year, year_label=self.year_label, headline=summary,
+                      figures=figures or [], details=steps or [], citations=list(self.citations),
+                      notes=[*(caveats or []), *self.caveats], missing=missing or [])
 
 
-def _uncovered(q: Question, kb: KnowledgeBase, summary: str, region: str | None = None,
+def _uncovered(q: Question, kb: KnowledgeBase, summary: Text, region: str | None = None,
                year: int | None = None) -> Answer:
     return Answer(topic=q.topic, status="not_covered", region=region, benefit_year=year,
-                  summary=f"{summary}{WHERE_TO_ASK}。", covered=kb.coverage())
+                  headline=say("not_covered", what=summary), covered=kb.coverage())
 
 
 def _year_of_payment(kb: KnowledgeBase, region: str, day: date) -> int | None:
@@ -142,15 +127,15 @@ def _year_from_today(kb: KnowledgeBase, region: str, today: date) -> int | None:
     return None
 
 
-def _label_caveats(kb: KnowledgeBase, region: str, year: int) -> list[str]:
+def _label_caveats(kb: KnowledgeBase, region: str, year: int) -> list[Text]:
     """Warn when a notice of this place calls another benefit year by the same year number."""
     out = []
     for place in kb.gazetteer.chain(region):
         for n in kb.notices.values():
             if n.region == place.name and n.year_label.startswith(str(year)) \
                     and year not in n.benefit_years:
-                out.append(f"注意：{n.doc_no}所称“{n.year_label}”是指"
-                           f"{'、'.join(map(str, n.benefit_years))}年享受待遇的年度。")
+                out.append(say("label_means", doc_no=n.doc_no, label=n.year_label,
+                               years=[str(y) for y in n.benefit_years]))
     return out
 
 
@@ -160,10 +145,10 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
     today = q.today or clock()
     region = kb.gazetteer.resolve(q.region) or kb.gazetteer.find_in(q.region)
     if region is None:
-        return _uncovered(q, kb, f"暂未收录“{q.region}”的居民医保政策。")
+        return _uncovered(q, kb, say("unknown_place", place=q.region))
     years = kb.covered_years(region.name)
     if not years:
-        return _uncovered(q, kb, f"暂未收录{region.name}的居民医保参保通知。", region.name)
+        return _uncovered(q, kb, say("place_without_notice", place=region.name), region.name)
     if q.said_label and q.said_year and q.benefit_year is None:
         labelled = _labelled(kb, region.name, q.said_year)
         if labelled:  # "2022年度" is the notice's own label: its benefit year
@@ -171,7 +156,7 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
             by = n.benefit_years[0]
             ctx = Ctx(kb, q, region, by, kb.notices_for(region.name, by), today)
             if by != q.said_year:
-                ctx.caveats.append(f"{n.doc_no}所称“{n.year_label}”，指{by}年享受待遇的年度。")
+                ctx.caveats.append(say("label_is", doc_no=n.doc_no, label=n.year_label, year=by))
             return ctx
     year = q.benefit_year or q.said_year or _year_from_dates(kb, region.name, q) \
         or _year_from_today(kb, region.name, today)
@@ -179,10 +164,8 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
     if year is None:
         year = _year_of_nearest(kb, region.name)
     if year is None:
-        covered = "、".join(f"{y}年" for y in years)
         return Answer(topic=q.topic, status="needs_input", region=region.name,
-                      summary=f"请问您想了解哪一年度的政策？{region.name}目前收录了{covered}"
-                              "享受待遇的年度。",
+                      headline=say("ask_year", place=region.name, years=[str(y) for y in years]),
                       missing=["benefit_year"], covered=kb.coverage())
     notices = kb.notices_for(region.name, year)
     if not notices:
@@ -192,16 +175,15 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
             n = labelled[0]
             ctx = Ctx(kb, q, region, n.benefit_years[0], kb.notices_for(region.name,
                       n.benefit_years[0]), today)
-            ctx.caveats.append(f"您说的{year}年按{n.doc_no}理解为“{n.year_label}”，"
-                               f"即{n.benefit_years[0]}年享受待遇。")
+            ctx.caveats.append(say("said_year_as_label", said=year, doc_no=n.doc_no,
+                                   label=n.year_label, year=n.benefit_years[0]))
             return ctx
-        covered = "、".join(f"{y}年" for y in years)
-        return _uncovered(q, kb, f"暂未收录{region.name}{year}年待遇年度的政策，"
-                                 f"目前有{covered}待遇年度的通知。", region.name, year)
+        return _uncovered(q, kb, say("year_not_covered", place=region.name, year=year,
+                                     years=[str(y) for y in years]), region.name, year)
     ctx = Ctx(kb, q, region, year, notices, today)
     if chosen:
-        ctx.caveats.append(f"您没有说年度，以上按{region.name}适用的{notices[0].doc_no}"
-                           f"（{notices[0].year_label}，{year}年享受待遇）回答。")
+        ctx.caveats.append(say("year_chosen", place=region.name, doc_no=notices[0].doc_no,
+                               label=notices[0].year_label, year=year))
     if q.benefit_year is None and q.said_year == year:
         ctx.caveats.extend(_label_caveats(kb, region.name, year))
     return ctx

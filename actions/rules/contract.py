@@ -33,9 +33,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 Topic = Literal[
     "fee",  # standard, subsidy for the given identities, net amount, how the subsidy arrives
@@ -98,6 +98,18 @@ class Question(BaseModel):
     compare_previous: bool = False  # "比上一年涨了多少": add the previous year's standard
 
 
+class Text(BaseModel):
+    """A sentence for residents, as data: a key of the text catalog (actions/render/catalog.yaml)
+    and the values it is filled with (amounts as Decimal, days as date, nested Texts)."""
+
+    key: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def say(key: str, **params: Any) -> Text:
+    return Text(key=key, params=params)
+
+
 class Citation(BaseModel):
     notice_id: str
     doc_no: str  # 文号, e.g. 甘医保发〔2021〕55号
@@ -111,24 +123,56 @@ class Citation(BaseModel):
 
 class Figure(BaseModel):
     key: str  # stable machine key, e.g. "net_amount"
-    label: str  # Chinese label, e.g. "个人实缴"
     value: Decimal | date | int | str
     unit: str | None = None  # 元 / 天 / 月 ...
+    # The label is the catalog's ``figure.<label_key or key>``, filled with ``label_params``.
+    label_key: str | None = Field(default=None, exclude=True)
+    label_params: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        from actions.render.catalog import render_text
+        return render_text(Text(key=f"figure.{self.label_key or self.key}", params=self.label_params))
 
 
 class Answer(BaseModel):
+    """The rule layer's answer: figures, citations and the texts as catalog keys with values.
+
+    ``summary``, ``steps`` and ``caveats`` are those texts rendered by the catalog (full
+    wording); a channel renders ``headline``/``details``/``notes`` itself (SMS short forms).
+    """
+
     topic: Topic
     status: Status
     region: str | None = None  # canonical name of the resolved region
     benefit_year: int | None = None
     year_label: str | None = None  # how the notice names the year, e.g. 2021年度
-    summary: str  # one or two sentences for residents, with the key figure and year
+    headline: Text  # one or two sentences with the key figure and year
     figures: list[Figure] = Field(default_factory=list)
-    steps: list[str] = Field(default_factory=list)
+    details: list[Text] = Field(default_factory=list)  # the steps that led to the figures
     citations: list[Citation] = Field(default_factory=list)
-    caveats: list[str] = Field(default_factory=list)
+    notes: list[Text] = Field(default_factory=list)  # caveats
     missing: list[str] = Field(default_factory=list)  # inputs that would make it exact
     covered: list[str] = Field(default_factory=list)  # when not_covered: what is covered
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> str:
+        from actions.render.catalog import render_text
+        return render_text(self.headline)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def steps(self) -> list[str]:
+        from actions.render.catalog import render_text
+        return [render_text(t) for t in self.details]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def caveats(self) -> list[str]:
+        from actions.render.catalog import render_text
+        return [render_text(t) for t in self.notes]
 
     def figure(self, key: str) -> Figure | None:
         return next((f for f in self.figures if f.key == key), None)

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 from actions.rules import scenarios
-from actions.rules.context import Ctx, cn_date
-from actions.rules.contract import Answer, Figure
+from actions.rules.context import Ctx
+from actions.rules.contract import Answer, Figure, Text, say
 from knowledge.schema import Window
 
 
@@ -30,60 +30,63 @@ def payment_window(ctx: Ctx) -> Answer:
     """缴费期: the windows, whether the given day is inside, days left or passed."""
     found = ctx.find(lambda n: n.windows)
     if found is None:
-        return ctx.answer("not_stated", f"{ctx.where}的缴费期本通知未载明。")
+        return ctx.answer("not_stated", say("windows_not_stated", where=ctx.where))
     windows = found.value
     figures: list[Figure] = []
-    steps: list[str] = []
-    caveats: list[str] = []
+    steps: list[Text] = []
+    caveats: list[Text] = []
     for w in windows:
         ctx.cite(found.notice, w.cite)
         prefix = "window" if w.kind == "concentrated" else "sporadic"
-        figures += [Figure(key=f"{prefix}_start", label=f"{w.name}开始", value=w.start),
-                    Figure(key=f"{prefix}_end", label=f"{w.name}截止", value=w.end)]
-        steps.append(f"{w.name}：{cn_date(w.start)}至{cn_date(w.end)}。")
+        figures += [Figure(key=f"{prefix}_start", value=w.start, label_params={"name": w.name}),
+                    Figure(key=f"{prefix}_end", value=w.end, label_params={"name": w.name})]
+        steps.append(say("window", name=w.name, start=w.start, end=w.end))
         if w.tentative:
             ctx.cite(found.notice, w.tentative.cite)
-            caveats.append(w.tentative.text)
+            caveats.append(say("notice_words", text=w.tentative.text))
     day = ctx.q.payment_date or ctx.today
     status, w = window_status(windows, day)
-    figures.append(Figure(key="date_status", label=f"{cn_date(day)}状态", value=status))
+    figures.append(Figure(key="date_status", value=status, label_params={"day": day}))
     if status in ("缴费期内", "零星缴费期内"):
         left = (w.end - day).days
-        figures.append(Figure(key="days_left", label="距截止天数", value=left, unit="天"))
-        last_day = "，当天是最后一天" if ctx.q.payment_date else "，今天是最后一天"
-        tail = f"，还剩{left}天（截止日当天仍可缴费）" if left else last_day
-        summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}处于{w.name}期间{tail}。"
+        figures.append(Figure(key="days_left", value=left, unit="天"))
+        tail = (say("days_left", days=left) if left else
+                say("last_day_then" if ctx.q.payment_date else "last_day_today"))
+        summary = say("day_in_window", where=ctx.where, name=w.name, start=w.start, end=w.end,
+                      day=day, tail=tail)
     elif status == "未开始":
-        summary = f"{ctx.where}{w.name}为{cn_date(w.start)}至{cn_date(w.end)}，{cn_date(day)}尚未开始。"
+        summary = say("day_before_window", where=ctx.where, name=w.name, start=w.start, end=w.end,
+                      day=day)
     else:
         passed = (day - w.end).days
-        figures.append(Figure(key="days_passed", label="已超过天数", value=passed, unit="天"))
-        summary = f"{ctx.where}{w.name}已于{cn_date(w.end)}截止（已过{passed}天）。"
+        figures.append(Figure(key="days_passed", value=passed, unit="天"))
+        summary = say("window_closed", where=ctx.where, name=w.name, end=w.end, days=passed)
     if status in ("零星缴费期内", "已截止"):
         figures += _if_paid_late(ctx, day, steps)
     elif status == "缴费期内" and ctx.q.payment_date:
         period = ctx.find(lambda n: n.benefit_period)
         start = scenarios.start_date(w.outcome, day, None, None, period.value.start if period else None)
         ctx.cite(found.notice, w.outcome.cite)
-        steps.append(f"在{w.name}内缴费的，{scenarios.start_words(w.outcome)}"
-                     + (f"（{cn_date(start)}起）。" if start else "。"))
+        steps.append(say("paid_in_window", name=w.name, start_words=scenarios.start_words(w.outcome),
+                         start=start) if start else
+                     say("paid_in_window_undated", name=w.name,
+                         start_words=scenarios.start_words(w.outcome)))
     w_outcome = windows[0].outcome
     ctx.cite(found.notice, w_outcome.cite)
     return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)
 
 
-def _if_paid_late(ctx: Ctx, day: date, steps: list[str]) -> list[Figure]:
+def _if_paid_late(ctx: Ctx, day: date, steps: list[Text]) -> list[Figure]:
     """What paying on ``day``, after the concentrated window, costs and from when it covers."""
     late_q = ctx.q.model_copy(update={"topic": "late_payment", "payment_date": day})
     late = scenarios.scenario(replace(ctx, q=late_q, citations=ctx.citations, caveats=[]))
     if late.status != "ok":
-        steps.append("错过集中缴费期如何处理，本通知未载明。")
+        steps.append(say("late_not_stated"))
         return []
-    steps.append(f"若在{cn_date(day)}缴费：{late.summary.removeprefix(ctx.where)}")
-    names = {"amount_due": ("late_amount_due", "此时缴费应缴"),
-             "benefit_start": ("late_benefit_start", "此时缴费待遇开始")}
-    return [Figure(key=names[f.key][0], label=names[f.key][1], value=f.value, unit=f.unit)
-            for f in late.figures if f.key in names]
+    steps.append(say("if_paid_on", day=day, rule=late.headline.params["name"],
+                     parts=late.headline.params["parts"]))
+    names = {"amount_due": "late_amount_due", "benefit_start": "late_benefit_start"}
+    return [Figure(key=names[f.key], value=f.value, unit=f.unit) for f in late.figures if f.key in names]
 
 
 def benefit_period(ctx: Ctx) -> Answer:
@@ -94,17 +97,16 @@ def benefit_period(ctx: Ctx) -> Answer:
     """
     found = ctx.find(lambda n: n.benefit_period)
     if found is None:
-        return ctx.answer("not_stated", f"{ctx.where}的待遇享受期本通知未载明。")
+        return ctx.answer("not_stated", say("period_not_stated", where=ctx.where))
     period = found.value
     ctx.cite(found.notice, period.cite)
-    summary = (f"{ctx.where}在规定缴费期内缴费的，待遇享受期为{cn_date(period.start)}"
-               f"至{cn_date(period.end)}。")
-    figures = [Figure(key="benefit_start", label="待遇开始", value=period.start),
-               Figure(key="benefit_end", label="待遇结束", value=period.end)]
-    steps: list[str] = []
+    summary = say("benefit_period", where=ctx.where, start=period.start, end=period.end)
+    figures = [Figure(key="benefit_start", value=period.start),
+               Figure(key="benefit_end", value=period.end)]
+    steps: list[Text] = []
     windows = ctx.find(lambda n: n.windows)
     day = ctx.q.payment_date
     if day and windows and window_status(windows.value, day)[0] in ("零星缴费期内", "已截止"):
         figures += _if_paid_late(ctx, day, steps)
-        summary += steps[-1]
+        summary = say("then", first=summary, second=steps[-1])
     return ctx.answer("ok", summary, figures=figures, steps=steps)

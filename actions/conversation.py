@@ -21,6 +21,7 @@ from actions.reading import Reading, cues, read
 from actions.render import render_answer, render_plain
 from actions.render.channels import Channel
 from actions.rules import Answer, Question, answer_question
+from actions.rules.contract import QUESTION_TOPICS
 from actions.texts import (
     admission_verdict,
     also_benefit_year,
@@ -38,17 +39,7 @@ from actions.texts import (
 from knowledge import dates
 from knowledge.loader import Category, KnowledgeBase, default_knowledge
 
-# Intent → rule-layer topic. Intents not listed here are not questions for the rule layer.
-INTENT_TOPIC: dict[str, str] = {
-    "ask_fee": "fee", "ask_deadline": "deadline", "ask_benefit_period": "benefit_period",
-    "ask_late_payment": "late_payment", "ask_newborn": "newborn", "ask_student": "student",
-    "ask_veteran": "veteran", "ask_employee_to_resident": "employee_to_resident",
-    "ask_resident_to_employee": "resident_to_employee", "ask_cross_region": "cross_region",
-    "ask_refund": "refund", "ask_duplicate": "duplicate", "ask_scope": "scope",
-    "ask_registration": "registration", "ask_payment_channels": "payment_channels",
-    "ask_contribution_years": "contribution_years", "ask_fiscal_subsidy": "fiscal_subsidy",
-    "ask_identity_change": "identity_change", "ask_critical_illness": "critical_illness",
-}
+INTENT_TOPIC = {f"ask_{topic}": topic for topic in QUESTION_TOPICS}  # the NLU's question intents
 CONFIDENT = 0.5  # below this the NLU intent alone does not start a new topic
 GUESS = 0.3  # ... unless nothing else is known (no cue, no topic so far)
 DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
@@ -188,9 +179,11 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         compare_previous="previous_year" in s.flags, past_limit=past, base_amount=base, **fields)
 
 
-def _ask(text: str, s: Situation, awaiting: str | None) -> Turn:
+def _ask(text: str, s: Situation, awaiting: str | None, kind: str = "clarify") -> Turn:
+    """A message that is not an answer. Its payload says which kind (the console counts
+    ``fallback`` replies as unanswered): clarify, fallback, out_of_scope, ack."""
     s.awaiting = awaiting
-    return Turn([{"text": text}], s)
+    return Turn([{"text": text, "custom": {"type": kind, "awaiting": awaiting}}], s)
 
 
 def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confidence: float,
@@ -204,7 +197,7 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
     stated = bool(reading.region or reading.year or reading.categories or reading.dates
                   or reading.topics)
     if intent == "deny" and not stated:  # "不知道" / "不是": nothing more to compute
-        return _ask(anything_else(), prior, None)
+        return _ask(anything_else(), prior, None, "ack")
     if intent == "affirm" and not stated and (prior.awaiting or "").startswith("category:"):
         # "是的" to "如您家属于这一类，请回复确认": the identity the bot asked about is added.
         reading.categories = [prior.awaiting.removeprefix("category:")]
@@ -212,15 +205,15 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
     s = _merge(prior, reading, topic)
 
     if topic == "out_of_scope":
-        return _ask(out_of_scope(), s, None)
+        return _ask(out_of_scope(), s, None, "out_of_scope")
     if topic is None:
         if reading.region or reading.year or reading.categories or reading.dates:
             return _ask(no_topic(), s, "topic")
-        return _ask(ask_rephrase(), s, None)
+        return _ask(ask_rephrase(), s, None, "fallback")
     if not s.region and not s.place_said:
         return _ask(ask_region(), s, "region")
     if topic == "reimbursement":
-        return Turn([{"text": not_stated_topic(s.region or s.place_said or "")}], s)
+        return _ask(not_stated_topic(s.region or s.place_said or ""), s, None, "not_stated")
 
     answer = _answer(s, topic, today, kb)
     messages = render_answer(answer, channel)

@@ -101,30 +101,31 @@ def render_plain(answer: Answer, channel: Channel) -> str:
 
 
 def render_answer(answer: Answer, channel: Channel) -> list[Message]:
-    """Messages for the dispatcher: ``text``, and for ``web`` buttons and a JSON payload."""
+    """Messages for the dispatcher: ``text``, the JSON payload (``custom``: topic, figures,
+    citations …; the gateway stores it and shows residents only the text), and for ``web``
+    the buttons."""
     message: Message = {"text": render_plain(answer, channel)}
     if channel == "web" and answer.citations:
         message["buttons"] = [
             {"title": _say("render.button_basis"), "payload": "/ask_citation"},
             {"title": _say("render.button_handoff"), "payload": "/handoff"},
         ]
-    if channel == "web":
-        message["custom"] = {
-            "type": "answer",
-            "topic": answer.topic,
-            "status": answer.status,
-            "region": answer.region,
-            "benefit_year": answer.benefit_year,
-            "year_label": answer.year_label,
-            "summary": answer.summary,
-            "figures": [{"key": f.key, "label": f.label, "value": fmt_value(f)}
-                        for f in answer.figures],
-            "steps": answer.steps,
-            "caveats": answer.caveats,
-            "missing": answer.missing,
-            "covered": answer.covered,
-            "citations": [c.model_dump() for c in answer.citations],
-        }
+    message["custom"] = {  # every channel: the gateway keeps it in the message log (console)
+        "type": "answer",
+        "topic": answer.topic,
+        "status": answer.status,
+        "region": answer.region,
+        "benefit_year": answer.benefit_year,
+        "year_label": answer.year_label,
+        "summary": answer.summary,
+        "figures": [{"key": f.key, "label": f.label, "value": fmt_value(f)}
+                    for f in answer.figures],
+        "steps": answer.steps,
+        "caveats": answer.caveats,
+        "missing": answer.missing,
+        "covered": answer.covered,
+        "citations": [c.model_dump() for c in answer.citations],
+    }
     return [message]
 
 

@@ -64,6 +64,14 @@ Topic = Literal[
     "settlement",  # 跨年度住院结算
 ]
 
+# The topics residents ask about directly: each has the NLU intent "ask_<topic>" and the name
+# "topic.<topic>" in the text catalog (dashboard, console). One list for the bot and the console.
+QUESTION_TOPICS: tuple[str, ...] = (
+    "fee", "deadline", "benefit_period", "late_payment", "newborn", "student", "veteran",
+    "employee_to_resident", "resident_to_employee", "cross_region", "refund", "duplicate", "scope",
+    "registration", "payment_channels", "contribution_years", "fiscal_subsidy", "identity_change",
+    "critical_illness")
+
 Status = Literal[
     "ok",  # answered from the data
     "not_stated",  # the notice(s) for this place and year are silent on the question

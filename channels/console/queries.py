@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, or_, select, update
 
 from actions import handoff_store
+from actions.render.catalog import render_text
+from actions.rules.contract import say
 from channels.console.masking import redact_text
 from channels.store import (
     FAILED,
@@ -29,17 +31,10 @@ from channels.store import (
 
 # The bot's fallback responses (bot/domain.yml utter_ask_rephrase / utter_default): an inbound
 # message answered with one of these counts as "not understood".
-FALLBACK_MARKERS = ("抱歉，我没太理解", "抱歉，这个问题我暂时回答不了")
+# What the bot's structured payload calls a message it could not place (actions/conversation.py).
+FALLBACK = "fallback"
+FALLBACK_JSON = f'"type": "{FALLBACK}"'  # as the message log stores it (json.dumps)
 CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "web": "网站挂件", "console": "控制台"}
-TOPIC_NAMES = {
-    "fee": "缴费标准/资助", "deadline": "缴费期限", "benefit_period": "待遇享受期",
-    "late_payment": "逾期缴费", "newborn": "新生儿", "student": "大中专学生", "veteran": "退役军人",
-    "employee_to_resident": "职工转居民", "resident_to_employee": "居民转职工",
-    "cross_region": "跨统筹区转移", "low_income": "农村低收入人口", "identity_change": "身份变更",
-    "flexible_worker": "灵活就业", "refund": "退费", "duplicate": "重复参保", "scope": "参保范围",
-    "registration": "参保登记", "payment_channels": "缴费渠道", "contribution_years": "连续缴费奖励",
-    "fiscal_subsidy": "财政补助", "compare_years": "年度对比", "plan": "参保计划",
-}
 
 
 @dataclass
@@ -99,8 +94,21 @@ def answer_of(reply: dict[str, Any]) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("type") == "answer" else None
 
 
+def is_fallback_reply(reply: dict[str, Any]) -> bool:
+    data = reply.get("data")
+    return isinstance(data, dict) and data.get("type") == FALLBACK
+
+
 def is_fallback(msg: Message) -> bool:
-    return any(any(m in (r.get("text") or "") for m in FALLBACK_MARKERS) for r in msg.replies)
+    return any(is_fallback_reply(r) for r in msg.replies)
+
+
+def topic_name(topic: str) -> str:
+    """The topic's name for staff, from the text catalog (topic.<topic>)."""
+    try:
+        return render_text(say(f"topic.{topic}"))
+    except KeyError:
+        return topic
 
 
 def is_unanswered(msg: Message, now: datetime | None = None) -> bool:
@@ -178,7 +186,7 @@ def list_conversations(store: MessageStore, f: Filters, limit: int = 100) -> lis
                 conds.append(and_(c.channel == channel, c.sender_hash.like(f"{prefix}%")))
         q = q.where(or_(*conds) if conds else false())
     if f.unanswered:
-        marker = or_(*[m.reply.contains(x) for x in FALLBACK_MARKERS])
+        marker = m.reply.contains(FALLBACK_JSON)
         stale = utcnow() - timedelta(minutes=1)
         q = q.where(exists().where(
             m.conversation_id == c.id, m.direction == "in",
@@ -241,7 +249,7 @@ def transcript(store: MessageStore, conversation_id: int, after_id: int = 0) -> 
                     msg.id, msg.updated_at, "bot", redact_text(reply.get("text") or ""),
                     msg.status, buttons=[b.get("title", "") for b in reply.get("buttons") or []],
                     links=list(reply.get("links") or []), answer=answer,
-                    fallback=any(x in (reply.get("text") or "") for x in FALLBACK_MARKERS)))
+                    fallback=is_fallback_reply(reply)))
         else:
             note = "发送失败：" + (msg.last_error or "") if msg.status == "failed" else ""
             out.append(TranscriptEntry(msg.id, msg.created_at, msg.author, redact_text(msg.text),
@@ -291,10 +299,9 @@ def stats(store: MessageStore, days: int = 14, today: date | None = None) -> Sta
         inbound += 1
         channels[channel] += 1
         replies = json.loads(reply) if reply else []
-        texts = " ".join(r.get("text") or "" for r in replies)
-        if any(x in texts for x in FALLBACK_MARKERS):
-            fallbacks += 1
-        if status == FAILED or any(x in texts for x in FALLBACK_MARKERS):
+        fallback = any(is_fallback_reply(r) for r in replies)
+        fallbacks += fallback
+        if status == FAILED or fallback:
             unanswered += 1
         for r in replies:
             answer = answer_of(r)
@@ -311,7 +318,7 @@ def stats(store: MessageStore, days: int = 14, today: date | None = None) -> Sta
         conversations_per_day=[conv_count[d] for d in day_list],
         messages_per_day=[msg_count[d] for d in day_list],
         handoffs_per_day=[hand_count[d] for d in day_list],
-        top_topics=[(TOPIC_NAMES.get(t, t), n) for t, n in topics.most_common(8)],
+        top_topics=[(topic_name(t), n) for t, n in topics.most_common(8)],
         inbound=inbound,
         fallbacks=fallbacks,
         unanswered=unanswered,

@@ -158,8 +158,7 @@ async def handoff_queue(request: Request) -> HTTPResponse:
         return rows
 
     rows = await asyncio.to_thread(load)
-    return render(request, "handoffs.html", rows=rows, channels=queries.CHANNEL_NAMES,
-                  topics=queries.TOPIC_NAMES)
+    return render(request, "handoffs.html", rows=rows, channels=queries.CHANNEL_NAMES)
 
 
 @bp.post("/handoffs/<request_id:int>/take")

@@ -31,7 +31,7 @@ from channels.console.accounts import (
 )
 from channels.console.config import ConsoleConfig
 from channels.console.masking import redact_text
-from channels.console.queries import CHANNEL_NAMES, TOPIC_NAMES
+from channels.console.queries import CHANNEL_NAMES, topic_name
 
 bp = Blueprint("console", url_prefix="/console")
 log = logging.getLogger("channels.console")
@@ -53,7 +53,7 @@ templates.filters["dt"] = datetime_label
 templates.filters["redact"] = redact_text
 templates.globals["CHANNEL_NAMES"] = CHANNEL_NAMES
 templates.globals["ROLE_NAMES"] = ROLE_NAMES
-templates.globals["topic_names"] = TOPIC_NAMES
+templates.globals["topic_name"] = topic_name
 
 
 def accounts(app: Sanic) -> Accounts:

@@ -48,9 +48,13 @@ def test_filters_search_transcript_and_dashboard(tmp_path: Path,
                               "data": ANSWER}])
             fallback = _answered(store, "sms", PHONE, "阿巴阿巴",
                                  [{"text": "抱歉，我没太理解。能换个说法再问一次吗？", "buttons": [],
-                                   "links": []}])
+                                   "links": [], "data": {"type": "fallback", "awaiting": None}}])
             wechat = _answered(store, "wechat", OPENID, "转人工",
                                [{"text": "已为您转人工", "buttons": [], "links": []}])
+            # A WeChat answer: its structured payload is stored too, so the dashboard counts it.
+            _answered(store, "wechat", OPENID, "贵州啥时候交医保",
+                      [{"text": "贵州省集中征缴期……", "buttons": [], "links": [],
+                        "data": {**ANSWER, "topic": "deadline", "region": "贵州省"}}])
             handoff_store.record_handoff(wechat.key, "wechat", "转人工", "fee", "会宁县")
             old = store.record_inbound("web", "w-old", "去年的问题", None)
             with store.engine.begin() as conn:
@@ -86,8 +90,9 @@ def test_filters_search_transcript_and_dashboard(tmp_path: Path,
 
             dash = await http.get("/console/dashboard")
             assert dash.status_code == 200 and dash.text.count("<svg") >= 5
-            assert "缴费标准/资助" in dash.text  # top topic from the stored answer
-            assert "25.0%" in dash.text  # 1 fallback of 4 resident messages
+            assert "缴费标准/资助" in dash.text  # top topics from the stored answers,
+            assert "缴费期限" in dash.text  # the WeChat one included
+            assert "20.0%" in dash.text  # 1 fallback (by its payload) of 5 resident messages
 
     asyncio.run(main())
 

@@ -45,13 +45,17 @@ def _keys_used() -> tuple[set[str], set[str]]:
     of keys built from data (f"start.{o.start}", f"figure.{key}" …)."""
     used: set[str] = set()
     prefixes: set[str] = {"figure."}
-    for path in (ROOT / "actions").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and node.args and getattr(node.func, "id", "")
-                    in {"say", "_say", "text"}):
-                continue
-            _collect(node.args[0], used, prefixes)
+    calls = {"actions": {"say", "_say", "text"}, "channels": {"say"}}  # channels' text() is its own
+    for package, names in calls.items():
+        for path in (ROOT / package).rglob("*.py"):
+            _scan(path, names, used, prefixes)
     return used, prefixes
+
+
+def _scan(path: Path, names: set[str], used: set[str], prefixes: set[str]) -> None:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args and getattr(node.func, "id", "") in names:
+            _collect(node.args[0], used, prefixes)
 
 
 def _collect(expr: ast.expr, used: set[str], prefixes: set[str]) -> None:
@@ -70,3 +74,17 @@ def test_every_catalog_key_used_exists_and_every_entry_is_used() -> None:
     assert used <= keys, f"keys used but not in the catalog: {sorted(used - keys)}"
     unused = [k for k in keys - used - {"hotline"} if not any(k.startswith(p) for p in prefixes)]
     assert not unused, f"catalog entries nobody uses: {sorted(unused)}"
+
+
+def test_every_topic_has_a_name_and_every_question_topic_an_intent() -> None:
+    from typing import get_args
+
+    import yaml
+
+    from actions.rules.contract import QUESTION_TOPICS, Topic
+
+    names = {k.removeprefix("topic.") for k in catalog() if k.startswith("topic.")}
+    assert set(get_args(Topic)) <= names
+    domain = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    asked = {i.removeprefix("ask_") for i in domain["intents"] if i.startswith("ask_") and i != "ask_citation"}
+    assert asked == set(QUESTION_TOPICS)

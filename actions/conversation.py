@@ -40,6 +40,7 @@ from knowledge import dates
 from knowledge.loader import Category, KnowledgeBase, default_knowledge
 
 INTENT_TOPIC = {f"ask_{topic}": topic for topic in QUESTION_TOPICS}  # the NLU's question intents
+HOUSEHOLD_FIGURE = {"fee": "net_amount", "late_payment": "amount_due"}  # what each member pays
 CONFIDENT = 0.5  # below this the NLU intent alone does not start a new topic
 GUESS = 0.3  # ... unless nothing else is known (no cue, no topic so far)
 DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
@@ -281,11 +282,12 @@ def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
     asked = _asked_identity(s, topic, kb)
     if asked:
         out["before"] = [ask_identity(asked.name)]
-    if topic == "fee" and s.groups and answer.status == "ok":
+    paid = HOUSEHOLD_FIGURE.get(topic)
+    if paid and s.groups and answer.status == "ok":
         per_group = []
         for g in s.groups:
-            a = answer_question(build_question(s, "fee", today, g["categories"] or []), kb)
-            net = a.figure("net_amount")
+            a = answer_question(build_question(s, topic, today, g["categories"] or []), kb)
+            net = a.figure(paid)
             if net is None:
                 return out
             per_group.append((g, a, Decimal(net.value)))

@@ -38,7 +38,7 @@ _ROLE_AFTER = [
     ("death", _after(4, "去世|死亡|过世|病故|走了|离世")),
     ("enlisted", _after(4, "参军|入伍|当兵")),
     ("stop", _after(6, "停缴|停保|断缴|中断|辞职|离职|停了|断了|失业|解除|不干了|退出职工")),
-    ("admission", _after(6, "住院|看病|就医|生病|手术|看门诊")),
+    ("admission", _after(6, "住院|住进|住了院|入院|看病|就医|生病|手术|看门诊")),
     ("change", _after(6, "认定|纳入|变更|成为|评上|识别")),
     ("payment", _after(10, "交|缴|补交|补缴|参保|续保|去交|办")),
 ]
@@ -53,7 +53,7 @@ _WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*万")
 _GAP = re.compile(r"(断|中断|停|停保|断缴|间隔|空)[^,，。;；]{0,4}?(\d{1,2})\s*个?多?月")
 # Households: "家里5口人" / "五口之家" / "全家6口" / "一家三口" give the size; each clause then
 # names some of them with an identity ("2个是一类低保", "爸妈建档立卡") or none ("俩娃啥也不是").
-_HOUSEHOLD = re.compile(r"(?<!\d)(\d{1,2})\s*口(?!子)(?:人|之家)?"
+_HOUSEHOLD = re.compile(r"(?<![\d老])(\d{1,2})\s*口(?!子)(?:人|之家)?"
                         r"|(?:家里|全家|一家|俺家|我家|家庭|屋里头?|一家子)[^,，。;；?？]{0,4}?"
                         r"(?<!\d)(\d{1,2})\s*(?:个人|个|人)(?=[,，。;；:：?？!！]|$|都|全|一共)")
 _SEGMENT = re.compile(r"[,，。;；:：?？!！]|另外|还有|(?<!参)加上?")
@@ -62,8 +62,12 @@ _FEW = re.compile(r"俩|仨")
 _FEW_N = {"俩": 2, "仨": 3}
 _PAIRS = {"爸妈", "父母", "爹娘", "两口子", "老两口", "夫妻", "公婆"}
 _PERSON = re.compile("|".join(sorted(_PAIRS, key=len, reverse=True)) + r"|老婆|媳妇|老公|丈夫|妻子|奶奶|爷爷|"
-                     r"姥姥|姥爷|外婆|外公|婆婆|公公|儿子|女儿|闺女|妹妹|弟弟|哥哥|姐姐|娃|孩子|老人|"
+                     r"姥姥|姥爷|外婆|外公|婆婆|公公|儿子|女儿|闺女|妹妹|弟弟|哥哥|姐姐|娃|孩子|老人|叔叔|婶婶|"
+                     r"伯伯|大伯|舅舅|舅妈|姑姑|小姑|姨妈|嫂子|弟媳|侄子|侄女|孙子|孙女|外孙|老伴|儿媳|女婿|"
                      r"爸|妈|爹|娘|本人|(?:我|俺)(?![\d家们爸妈爹娘老媳儿女闺妹弟哥姐奶爷姥外婆公娃孩两])")
+# An identity named in two parts of a message (the household's kind, then the person).
+_COMPOUND = [("low_income_special",
+              re.compile(r"低收入家庭[^。?？]{0,20}(重度残疾|重病|老人|老年人|未成年)"))]
 _NEGATED = re.compile(r"(不在|没在|不是|没有|未纳入|没纳入|不属于)[^,，。;；]{0,2}$")
 _NO_IDENTITY = re.compile(r"没|无|不是|普通|一般|啥也|啥都|什么都|都不")
 
@@ -81,6 +85,7 @@ class Group:
 
     categories: list[str]
     count: int
+    said_none: bool = False  # "啥身份都没有": never given the household's shared identity
 
 
 @dataclass
@@ -148,7 +153,8 @@ def _find_categories(text: str, kb: KnowledgeBase) -> list[tuple[str, int, int]]
 
 
 _YEAR_NOT_ASKED = re.compile(r"^年?(起|以来|开始|入学|毕业|出生|生的|参军|退伍)")
-_YEAR_OF_BENEFIT = re.compile(r"^年?[^,，。;；?？]{0,6}?(看病|报销|享受|住院|就医|的待遇|能用|用的|管用)")
+_YEAR_OF_BENEFIT = re.compile(
+    r"^年?[^,，。;；?？]{0,6}?(看病|报销|享受(?!资助|参保资助)|住院|就医|的待遇|能用|用的|管用)")
 _RELATIVE = {"this_year": 0, "next_year": 1, "last_year": -1}
 
 
@@ -182,9 +188,14 @@ def _date_role(text: str, start: int, end: int) -> str:
     before = text[max(0, start - 8):start]
     if _BEFORE_DEADLINE.match(after):
         return "deadline"
-    for role, pattern in _ROLE_AFTER:
-        if pattern.match(after):
-            return role
+    # 补缴/补交 in the clause make it a payment ("连同中断期间一起补缴了"); otherwise the role word
+    # nearest the date decides ("1月10号交了出生当年的医保": a payment).
+    if _ROLE_AFTER[0][1].match(after):
+        return _ROLE_AFTER[0][0]
+    hits = [(m.start(1), i, role) for i, (role, pattern) in enumerate(_ROLE_AFTER[1:])
+            if (m := pattern.match(after))]
+    if hits:
+        return min(hits)[2]
     for role, pattern in _ROLE_BEFORE:
         if pattern.search(before):
             return role
@@ -192,8 +203,8 @@ def _date_role(text: str, start: int, end: int) -> str:
 
 
 def _complete_dates(raw: list[dict[str, Any]], year: int | None, today: date) -> list[tuple[str, dict]]:
-    """Give ``--MM-DD`` / ``--MM`` dates the year of the nearest earlier date in the message, else the
-    year said, else the latest year not after today."""
+    """Give ``--MM-DD`` / ``--MM`` dates the year of the nearest earlier date in the message, else
+    the year said (or of the conversation); with none, the date is left out, not guessed."""
     out: list[tuple[str, dict]] = []
     last_year: int | None = None
     for e in raw:
@@ -201,10 +212,9 @@ def _complete_dates(raw: list[dict[str, Any]], year: int | None, today: date) ->
         if value == "today":
             value = today.isoformat()
         elif value.startswith("--"):
-            month, day = int(value[2:4]), int(value[5:7] or 1)
             y = last_year or year
             if y is None:
-                y = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+                continue  # "8月份" with no year in the message or the conversation: not guessed
             value = f"{y:04d}-{value[2:]}"
         last_year = int(value[:4])
         out.append((value, e))
@@ -222,7 +232,10 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     masked = text
     for pattern in not_places:  # 市县财政, 省市 …: words, not places
         masked = pattern.sub(lambda m: "#" * len(m.group(0)), masked)
-    region = kb.gazetteer.find_in(masked)
+    places = kb.gazetteer.places_in(masked)
+    # "香港人在安康住": of the places said, those with a notice come first.
+    covered = [p for p in places if kb.covered_years(p.name)]
+    region = kb.gazetteer.find_in(masked, covered or places)
     if region is not None:
         r.region = region.name
 
@@ -252,6 +265,9 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     # "城市低保差额保障对象": the tier, not also the broader 低保.
     tiers = {kb.categories[cid].parent for cid, _, _ in mentions if kb.categories[cid].parent}
     mentions = [m for m in mentions if m[0] not in tiers]
+    for category, pattern in _COMPOUND:  # "我家是低收入家庭，我是重度残疾人"
+        if pattern.search(text) and category in kb.categories and all(m[0] != category for m in mentions):
+            mentions.append((category, len(text), len(text)))
     r.categories = list(dict.fromkeys(cid for cid, _, _ in mentions))
     _read_household(text, mentions, r)
 
@@ -289,6 +305,7 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
     masked = list(text)  # identity words (低收入家庭的老人) are not people to count
     for _, a, b in mentions:
         masked[a:b] = "#" * (b - a)
+    shared: list[str] = []
     pos = 0
     for seg in _SEGMENT.split("".join(masked)):
         start, pos = pos, pos + len(seg) + 1
@@ -297,11 +314,16 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
         n = r.household if is_total else _segment_count(seg)
         if cats and n:
             r.groups.append(Group(list(dict.fromkeys(cats)), n))
+        elif cats:  # "低保家庭，一家四口" / "会宁县的脱贫户，一家5口": the whole household's identity
+            shared += cats
         elif not is_total and n and _NO_IDENTITY.search(seg):
-            r.groups.append(Group([], n))
+            r.groups.append(Group([], n, said_none=True))
     counted = sum(g.count for g in r.groups)
     if r.household and counted < r.household:
         r.groups.append(Group([], r.household - counted))
+    for group in r.groups:  # 其中奶奶还是三类低保: she is a 脱贫 member too, like the others
+        if not group.said_none:
+            group.categories = list(dict.fromkeys([*group.categories, *shared]))
     if not r.household and (len(r.groups) > 1 or counted > 1):
         r.household = counted
     if not r.household:

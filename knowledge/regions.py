@@ -238,13 +238,27 @@ class Gazetteer:
         name = self._lookup.get(key)
         return self.regions[name] if name else None
 
-    def find_in(self, text: str) -> Region | None:
-        """The longest region name or alias that occurs in free text, if any."""
-        best: str | None = None
+    def places_in(self, text: str) -> list[Region]:
+        """The places a free text names, in order (the longest name or alias at each position)."""
+        found: dict[int, str] = {}
         for key in self._lookup:
-            if key in text and (best is None or len(key) > len(best)):
-                best = key
-        return self.regions[self._lookup[best]] if best else None
+            at = text.find(key)
+            if at >= 0 and len(key) > len(found.get(at, "")):
+                found[at] = key
+        return [self.regions[self._lookup[found[at]]] for at in sorted(found)]
+
+    def find_in(self, text: str, places: list[Region] | None = None) -> Region | None:
+        """The place a free text is about: the most specific of one chain ("白银市平川区" →
+        平川区), else the first said ("白河的…交错到旬阳去了" → 白河县). ``places``: a choice among
+        the places the text names (default all)."""
+        places = self.places_in(text) if places is None else places
+        if not places:
+            return None
+        best = places[0]
+        for place in places[1:]:
+            if best.name in [r.name for r in self.chain(place.name)][1:]:
+                best = place  # a place inside the one said before it
+        return best
 
     def chain(self, name: str) -> list[Region]:
         """The region and its ancestors, nearest first: 会宁县 → 白银市 → 甘肃省."""

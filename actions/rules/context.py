@@ -88,11 +88,13 @@ def _year_of_payment(kb: KnowledgeBase, region: str, day: date) -> int | None:
 
 def _year_from_dates(kb: KnowledgeBase, region: str, q: Question) -> int | None:
     """A scenario's benefit year follows its event when the question gives no year."""
-    for day in (q.payment_date, q.change_date, q.birth_date):
+    days = (q.birth_date, q.payment_date, q.change_date) if q.topic == "newborn" else (
+        q.payment_date, q.change_date, q.birth_date)  # 出生当年: a newborn's year is its birth's
+    for day in days:
         year = _year_of_payment(kb, region, day) if day is not None else None
         if year is not None:
             return year
-    for day in (q.payment_date, q.change_date, q.birth_date):
+    for day in days:
         if day is not None:
             return day.year
     return None

@@ -313,6 +313,12 @@ def fiscal_subsidy(ctx: Ctx) -> Answer:
     for share in fs.shares:
         ctx.cite(found.notice, share.cite)
         steps.append(say("notice_sentence", text=share.text))
+    total = ctx.find(lambda n: n.total_standard)
+    personal = ctx.find(lambda n: n.personal)
+    if total and personal:  # 安康: 筹资标准900元 = 个人320元 + 财政580元
+        ctx.cite(total.notice, total.value.cite)
+        steps.append(say("total_standard", total=total.value.yuan, personal=personal.value.yuan,
+                         fiscal=fs.total.yuan))
     summary = say(f"fiscal{floor}", where=ctx.where, amount=fs.total.yuan)
     if tier:
         summary = say(f"fiscal_tier{floor}", where=ctx.where, amount=fs.total.yuan, tier=tier.name,

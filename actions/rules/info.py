@@ -24,6 +24,11 @@ def cited_list(ctx: Ctx) -> Answer:
     for item in found.value:
         ctx.cite(found.notice, item.cite)
     steps = [say("notice_sentence", text=item.text) for item in found.value]
+    if ctx.q.topic == "duplicate":  # what happens to the second payment
+        refunds = ctx.find(lambda n: [r for r in n.refunds if "duplicate" in r.reasons])
+        for r in refunds.value if refunds else []:
+            ctx.cite(refunds.notice, r.cite)
+            steps.append(say("duplicate_refund", rule=_refund_rule_words(r, ctx)))
     return ctx.answer("ok", say("scenario_answer", where=ctx.where, name=name,
                                 parts=[say("notice_words", text=i.text) for i in found.value]),
                       steps=steps)

@@ -322,7 +322,13 @@ def _not_stated(ctx: Ctx, name: Text) -> Answer:
                 ctx.cite(changes.notice, c.cite)
             return ctx.answer("ok", say("scenario_answer", where=ctx.where, name=name, parts=[
                 say("notice_words", text=c.text) for c in changes.value]))
-    return ctx.answer("not_stated", say("scenario_not_stated", where=ctx.where, name=name))
+    steps: list[Text] = []
+    if ctx.q.topic == "late_payment":  # the notice is silent on paying late: its windows at least
+        windows = ctx.find(lambda n: n.windows)
+        for w in windows.value if windows else []:
+            ctx.cite(windows.notice, w.cite)
+            steps.append(say("window", name=w.name, start=w.start, end=w.end))
+    return ctx.answer("not_stated", say("scenario_not_stated", where=ctx.where, name=name), steps=steps)
 
 
 def _paid_late(ctx: Ctx) -> bool:

@@ -59,7 +59,17 @@ class Ctx:
         return Answer(topic=self.q.topic, status=status, region=self.region.name,
                       benefit_year=self.year, year_label=self.year_label, headline=summary,
                       figures=figures or [], details=steps or [], citations=list(self.citations),
-                      notes=[*(caveats or []), *self.caveats], missing=missing or [])
+                      notes=[*(caveats or []), *self.caveats, *self._whose_notice()],
+                      missing=missing or [])
+
+    def _whose_notice(self) -> list[Text]:
+        """A place without a notice of its own is answered from its city's or province's:
+        say whose (天祝县 → 甘肃省's 甘医保发〔2021〕55号)."""
+        notice = self.notices[0]
+        if notice.region == self.region.name or self.region.level >= 3:  # 乡镇: its county's, plainly
+            return []
+        return [say("notice_of", place=self.region.name, year=self.year, region=notice.region,
+                    doc_no=notice.doc_no)]
 
 
 def _uncovered(q: Question, kb: KnowledgeBase, summary: Text, region: str | None = None,

@@ -56,8 +56,9 @@ class KnowledgeBase:
         """Notices governing ``region`` for ``benefit_year``, nearest region first."""
         out = []
         for place in self.gazetteer.chain(region):
-            out.extend(n for n in self.notices.values()
-                       if n.region == place.name and benefit_year in n.benefit_years)
+            here = [n for n in self.notices.values()
+                    if n.region == place.name and benefit_year in n.benefit_years]
+            out.extend(sorted(here, key=lambda n: n.amends is None))  # a supplement before its base
         return out
 
     def covered_years(self, region: str) -> list[int]:
@@ -139,9 +140,16 @@ def _check_references(file: Path, notice: Notice, kb: KnowledgeBase) -> None:
     for other in kb.notices.values():
         if other.id == notice.id:
             raise KnowledgeError(file, "id", f"notice id {notice.id!r} used twice")
-        if other.region == notice.region and set(other.benefit_years) & set(notice.benefit_years):
+        if other.region == notice.region and set(other.benefit_years) & set(notice.benefit_years) \
+                and notice.id != other.amends and other.id != notice.amends:
             raise KnowledgeError(file, "benefit_years",
-                                 f"{other.id} already governs {notice.region} for that year")
+                                 f"{other.id} already governs {notice.region} for that year"
+                                 " (a supplementary notice says `amends: <id>`)")
+        overlap = [(w, v) for w in notice.windows for v in other.windows
+                   if other.region == notice.region and w.start <= v.end and v.start <= w.end]
+        if overlap and notice.id != other.amends and other.id != notice.amends:
+            raise KnowledgeError(file, "windows", f"window {overlap[0][0].id} overlaps {other.id}'s "
+                                 f"{overlap[0][1].id} for {notice.region}")
 
 
 def load_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
@@ -173,9 +181,12 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     except ValidationError as exc:
         raise _validation_error(cats_file, exc) from exc
     kb = KnowledgeBase(gazetteer, {c.id: c for c in cats}, {})
-    for file in sorted((data_dir / "notices").glob("*.yaml")):
-        notice = load_notice(file)
+    files = {file: load_notice(file) for file in sorted((data_dir / "notices").glob("*.yaml"))}
+    # Amended notices first, so that each check sees the notice a supplement refers to.
+    for file, notice in sorted(files.items(), key=lambda item: item[1].amends is not None):
         _check_references(file, notice, kb)
+        if notice.amends and notice.amends not in kb.notices:
+            raise KnowledgeError(file, "amends", f"no notice {notice.amends!r} to amend")
         kb.notices[notice.id] = notice
     return kb
 

@@ -326,6 +326,9 @@ class Notice(Strict):
     year_label: str  # the year as the notice names it, e.g. 2021年度
     benefit_years: list[int] = Field(min_length=1)
     builds_on: list[str] = Field(default_factory=list)
+    # A supplementary notice: the id of the notice it amends (same region and benefit year). Its
+    # values replace the amended notice's; what it leaves empty still comes from that notice.
+    amends: str | None = None
 
     personal: Amount | None = None
     personal_increase: Amount | None = None  # 比上一年提高 (the previous standard = personal - this)

@@ -4,7 +4,9 @@ The question files in tests/answers/ were written from the notices by people who
 the bot's data (each case quotes its evidence sentence):
 
 * ``dev.yaml``: the 58 development questions of the shared evaluation;
-* ``blind.yaml``: the team's own blind bank (263 questions).
+* ``blind.yaml``: the team's own blind bank (263 questions);
+* ``holdout.yaml``: a second bank (130), by another helper who saw neither the bot nor the
+  other banks, measured once before any tuning on it (78.5 %; README) and kept as a check.
 
 Each case is a fresh web-channel conversation; the reply to its last turn, NFKC-normalised and
 without whitespace, must match every ``expect_all`` regex and no ``expect_none`` regex (the
@@ -28,8 +30,8 @@ import yaml
 from tests.conftest import ROOT, Conversation
 
 ANSWERS = ROOT / "tests" / "answers"
-# Floors a little under what the last measured run reached (README: dev 100 %, blind 9x %).
-FLOORS = {"dev.yaml": 0.95, "blind.yaml": 0.90}
+# Floors a little under what the last measured runs reached (figures in the README).
+FLOORS = {"dev.yaml": 0.95, "blind.yaml": 0.93, "holdout.yaml": 0.90}
 NEAR = 0.9  # difflib ratio from which a training example counts as the same question
 
 

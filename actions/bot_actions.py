@@ -20,7 +20,9 @@ from actions import coverage
 from actions.conversation import respond
 from actions.handoff_store import record_handoff
 from actions.render import channel_of, render_citations
-from actions.texts import rules_down
+from actions.render.catalog import render_text
+from actions.rules.contract import say
+from actions.texts import text
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +59,13 @@ class ActionAnswer(Action):
                   domain: DomainDict) -> list[EventType]:
         intent, confidence, entities, metadata = _latest(tracker)
         channel = channel_of(metadata)
-        text = (tracker.latest_message or {}).get("text") or ""
+        said = (tracker.latest_message or {}).get("text") or ""
         try:
-            turn = respond(text, entities, intent, confidence, tracker.get_slot("situation"),
+            turn = respond(said, entities, intent, confidence, tracker.get_slot("situation"),
                            today(), channel)
         except Exception:  # the resident gets an honest message, the log gets the trace
             log.exception("answering failed for intent %s", intent)
-            dispatcher.utter_message(text=rules_down())
+            dispatcher.utter_message(text=text("conv.rules_down"))
             return []
         _utter(dispatcher, turn.messages)
         events: list[EventType] = [SlotSet("situation", turn.situation.model_dump())]
@@ -96,19 +98,16 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         metadata = _latest(tracker)[3]
-        text = (tracker.latest_message or {}).get("text") or ""
+        said = (tracker.latest_message or {}).get("text") or ""
         situation = tracker.get_slot("situation") or {}
         try:
-            ticket = record_handoff(tracker.sender_id, channel_of(metadata), text,
+            ticket = record_handoff(tracker.sender_id, channel_of(metadata), said,
                                     topic=situation.get("topic"), region=situation.get("region"))
         except Exception:
             log.exception("could not record the handoff request")
-            dispatcher.utter_message(
-                text="抱歉，转人工登记暂时失败。请直接拨打12393医保服务热线，或稍后再回复“转人工”。")
+            dispatcher.utter_message(text=text("conv.handoff_failed"))
             return []
-        dispatcher.utter_message(
-            text=f"已为您转接人工服务（登记号{ticket}），工作人员会尽快回复您，请稍候。"
-                 "在此期间机器人将暂停自动回复。")
+        dispatcher.utter_message(text=text("conv.handoff", ticket=ticket))
         return [SlotSet("handoff_requested", True), ConversationPaused()]
 
 
@@ -121,19 +120,7 @@ class ActionHelp(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         metadata = _latest(tracker)[3]
-        lines = ["我可以解答城乡居民基本医疗保险参保缴费的问题：",
-                 "· 个人缴费标准、困难群体资助和实际要交多少",
-                 "· 缴费时间、逾期缴费、待遇享受期",
-                 "· 新生儿、大中专学生、退役军人参保",
-                 "· 职工医保与居民医保转换、跨统筹区转移接续",
-                 "· 退费、重复参保、参保范围和登记、缴费渠道、财政补助、连续缴费激励",
-                 "回复“依据”可查看上一条回答的政策原文，回复“转人工”联系工作人员。"]
-        covered = coverage.coverage_lines()
-        if covered:
-            lines.append("目前收录：" + "；".join(covered))
-        text = "\n".join(lines)
-        if channel_of(metadata) == "sms":
-            text = ("可问：缴费标准/资助、缴费时间、待遇期、新生儿、学生、退役军人、转移接续、退费、"
-                    "缴费渠道。回复“依据”看原文，“转人工”找工作人员。")
-        dispatcher.utter_message(text=text)
+        variant = "sms" if channel_of(metadata) == "sms" else "full"
+        dispatcher.utter_message(text=render_text(say("conv.help", covered=coverage.coverage_lines()),
+                                                  variant))
         return []

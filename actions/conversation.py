@@ -25,15 +25,11 @@ from actions.rules.contract import QUESTION_TOPICS
 from actions.texts import (
     admission_verdict,
     also_benefit_year,
-    anything_else,
     ask_identity,
-    ask_region,
-    ask_rephrase,
     household_lines,
     latest_year_intro,
-    no_topic,
     not_stated_topic,
-    out_of_scope,
+    text,
     top_up_line,
 )
 from knowledge import dates
@@ -187,18 +183,18 @@ def _ask(text: str, s: Situation, awaiting: str | None, kind: str = "clarify") -
     return Turn([{"text": text, "custom": {"type": kind, "awaiting": awaiting}}], s)
 
 
-def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confidence: float,
+def respond(message: str, entities: list[dict[str, Any]], intent: str | None, confidence: float,
             situation: Any, today: date, channel: Channel = "web",
             kb: KnowledgeBase | None = None) -> Turn:
     """Answer one resident message in the context of the conversation so far."""
     kb = kb or default_knowledge()
     prior = Situation.load(situation)
     earlier = [int(v[:4]) for v in prior.dates.values() if v[:4].isdigit()]
-    reading = read(text, entities, kb, today, max(earlier) if earlier else None)
+    reading = read(message, entities, kb, today, max(earlier) if earlier else None)
     stated = bool(reading.region or reading.year or reading.categories or reading.dates
                   or reading.topics)
     if intent == "deny" and not stated:  # "不知道" / "不是": nothing more to compute
-        return _ask(anything_else(), prior, None, "ack")
+        return _ask(text("conv.anything_else"), prior, None, "ack")
     if intent == "affirm" and not stated and (prior.awaiting or "").startswith("category:"):
         # "是的" to "如您家属于这一类，请回复确认": the identity the bot asked about is added.
         reading.categories = [prior.awaiting.removeprefix("category:")]
@@ -206,13 +202,13 @@ def respond(text: str, entities: list[dict[str, Any]], intent: str | None, confi
     s = _merge(prior, reading, topic)
 
     if topic == "out_of_scope":
-        return _ask(out_of_scope(), s, None, "out_of_scope")
+        return _ask(text("conv.out_of_scope"), s, None, "out_of_scope")
     if topic is None:
         if reading.region or reading.year or reading.categories or reading.dates:
-            return _ask(no_topic(), s, "topic")
-        return _ask(ask_rephrase(), s, None, "fallback")
+            return _ask(text("conv.no_topic"), s, "topic")
+        return _ask(text("conv.ask_rephrase"), s, None, "fallback")
     if not s.region and not s.place_said:
-        return _ask(ask_region(), s, "region")
+        return _ask(text("conv.ask_region"), s, "region")
     if topic == "reimbursement":
         return _ask(not_stated_topic(s.region or s.place_said or ""), s, None, "not_stated")
 

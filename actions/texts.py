@@ -18,30 +18,6 @@ def text(key: str, **params: Any) -> str:
     return render_text(say(key, **params))
 
 
-def ask_region() -> str:
-    return text("conv.ask_region")
-
-
-def no_topic() -> str:
-    return text("conv.no_topic")
-
-
-def ask_rephrase() -> str:
-    return text("conv.ask_rephrase")
-
-
-def out_of_scope() -> str:
-    return text("conv.out_of_scope")
-
-
-def anything_else() -> str:
-    return text("conv.anything_else")
-
-
-def rules_down() -> str:
-    return text("conv.rules_down")
-
-
 def not_stated_topic(place: str) -> str:
     """Reimbursement ratios and lines: not in the enrolment notices the assistant holds."""
     return text("conv.reimbursement", place=place)

@@ -19,7 +19,7 @@ from actions.render import SMS_LIMIT, WECHAT_LIMIT
 from actions.render.format import fmt_value
 from actions.rules import answer_question
 from actions.rules.contract import Question
-from actions.texts import ask_region, out_of_scope, rules_down
+from actions.texts import text
 
 from .conftest import converse
 
@@ -59,7 +59,7 @@ def test_fee_answer_carries_the_rule_layer_figure_year_and_citation(tracker, run
 
 def test_missing_region_is_asked_and_a_short_reply_completes_the_question() -> None:
     first = converse([("ask_deadline", "交费截止到哪天？")])
-    assert first[0]["text"] == ask_region()
+    assert first[0]["text"] == text("conv.ask_region")
     messages = converse([("ask_deadline", "交费截止到哪天？"), ("inform", "甘肃，2021年度的")])
     expected = _expected(topic="deadline", region="甘肃", said_year=2021, said_label=True)
     assert messages[0]["text"].startswith(expected.summary)
@@ -146,7 +146,7 @@ def test_below_the_nlu_threshold_the_best_guess_is_used_only_when_nothing_else_d
 
 def test_out_of_scope_without_a_place_says_so(tracker, run) -> None:
     messages, _ = run(ActionAnswer(), tracker("out_of_scope", "帮我查下天气"))
-    assert messages[0]["text"] == out_of_scope() and "12393" in out_of_scope()
+    assert messages[0]["text"] == text("conv.out_of_scope") and "12393" in messages[0]["text"]
 
 
 def test_a_failing_rule_layer_gives_an_honest_message(tracker, run, monkeypatch) -> None:
@@ -154,7 +154,7 @@ def test_a_failing_rule_layer_gives_an_honest_message(tracker, run, monkeypatch)
         raise RuntimeError("broken data")
     monkeypatch.setattr(bot_actions, "respond", boom)
     messages, events = run(ActionAnswer(), tracker("ask_fee", "会宁交多少"))
-    assert messages[0]["text"] == rules_down() and events == []
+    assert messages[0]["text"] == text("conv.rules_down") and events == []
 
 
 def test_a_damaged_situation_slot_is_ignored(tracker, run) -> None:

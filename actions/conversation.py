@@ -42,8 +42,9 @@ GUESS = 0.3  # ... unless nothing else is known (no cue, no topic so far)
 DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
                "change": "change_date"}
 REFUND_DATES = {"death": "death", "enlisted": "enlisted"}  # a date with this role names the reason
-REFUND_FLAGS = {"reason_employee": "employee", "reason_wrong_region": "wrong_region",
-                "reason_other_region": "other_region", "duplicate": "duplicate"}
+REFUND_FLAGS = {"reason_identity_recognized": "identity_recognized", "reason_employee": "employee",
+                "reason_wrong_region": "wrong_region", "reason_other_region": "other_region",
+                "duplicate": "duplicate"}
 
 
 class Situation(BaseModel):
@@ -85,8 +86,12 @@ class Turn:
 
 def _topic(reading: Reading, intent: str | None, confidence: float, prior: Situation) -> str | None:
     """What is asked: a word cue first, then a confident intent, then the topic so far."""
-    if reading.topics:
-        return reading.topics[0]
+    cued = [t for t in reading.topics if t != "deadline.dated" or reading.dates]
+    if cued:
+        topic = cued[0].removesuffix(".dated")
+        if topic == "fiscal_subsidy" and reading.categories and "财政" not in reading.text:
+            return "fee"  # "监测户…省里补多少": that identity's subsidy, not the fiscal subsidy
+        return topic
     nlu = INTENT_TOPIC.get(intent or "")
     if nlu and confidence >= CONFIDENT:
         return nlu
@@ -115,9 +120,13 @@ def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
         s.year, s.year_is_label, s.year_is_benefit = r.year, r.year_is_label, r.year_is_benefit
     if r.categories:
         s.categories = r.categories
-    if r.groups:
-        s.groups = [{"categories": g.categories, "count": g.count} for g in r.groups]
-        s.household = r.household
+    groups = [{"categories": g.categories, "count": g.count} for g in r.groups]
+    if r.household:
+        s.groups, s.household = groups, r.household
+    elif groups and prior.household and sum(g["count"] for g in groups) < prior.household:
+        # "那要是其中一个是孤儿呢": some of the household said before; the rest as before
+        rest = prior.household - sum(g["count"] for g in groups)
+        s.groups = [*groups, {"categories": [], "count": rest}]
     for d in r.dates:
         s.dates[d.role] = d.value
     if r.continuous_years is not None:

@@ -34,18 +34,19 @@ def _after(reach: int, words: str) -> re.Pattern[str]:
 # Date roles, decided by the words right after a date (or right before it); first match wins.
 _ROLE_AFTER = [
     ("payment", _after(12, "补缴|补交")),
-    ("birth", _after(2, "出生|生的|生了|生|出世|降生")),
+    ("birth", _after(2, "出生|出身|生的|生了|生|出世|降生|落地")),
     ("death", _after(4, "去世|死亡|过世|病故|走了|离世")),
     ("enlisted", _after(4, "参军|入伍|当兵")),
     ("stop", _after(6, "停缴|停保|断缴|中断|辞职|离职|停了|断了|失业|解除|不干了|退出职工")),
     ("admission", _after(6, "住院|住进|住了院|入院|看病|就医|生病|手术|看门诊")),
     ("change", _after(6, "认定|纳入|变更|成为|评上|识别")),
-    ("payment", _after(10, "交|缴|补交|补缴|参保|续保|去交|办")),
+    ("payment", _after(10, "交|缴|补交|补缴|参保|续保|去交|办|给上了|上了职工")),
 ]
 _ROLE_BEFORE = [
     ("birth", re.compile(r"(出生于|生于|出生在|出生日期是?|生日是?)$")),
     ("payment", re.compile(r"(缴费日期是?|交费日期是?|缴费时间是?|在|于)$")),
     ("admission", re.compile(r"(住院日期是?|入院)$")),
+    ("deadline", re.compile(r"(过了|超过|错过)$")),  # "过了12月31号还能补交吗"
 ]
 _BEFORE_DEADLINE = re.compile(r"^(以?前|之前)")  # "12月31号前没交": a deadline, not a payment
 
@@ -54,7 +55,7 @@ _GAP = re.compile(r"(断|中断|停|停保|断缴|间隔|空)[^,，。;；]{0,4}
 # Households: "家里5口人" / "五口之家" / "全家6口" / "一家三口" give the size; each clause then
 # names some of them with an identity ("2个是一类低保", "爸妈建档立卡") or none ("俩娃啥也不是").
 _HOUSEHOLD = re.compile(r"(?<![\d老])(\d{1,2})\s*口(?!子)(?:人|之家)?"
-                        r"|(?:家里|全家|一家|俺家|我家|家庭|屋里头?|一家子)[^,，。;；?？]{0,4}?"
+                        r"|(?:家里|全家|一家|俺家|我家|家庭|屋里头?|屋头|一家子)[^,，。;；?？]{0,4}?"
                         r"(?<!\d)(\d{1,2})\s*(?:个人|个|人)(?=[,，。;；:：?？!！]|$|都|全|一共)")
 _SEGMENT = re.compile(r"[,，。;；:：?？!！]|另外|还有|(?<!参)加上?")
 _SEG_COUNT = re.compile(r"(?<![\d年月.])(\d{1,2})\s*(?:个|位|名|口子|口|人)(?![\d月日号年])")
@@ -64,10 +65,13 @@ _PAIRS = {"爸妈", "父母", "爹娘", "两口子", "老两口", "夫妻", "公
 _PERSON = re.compile("|".join(sorted(_PAIRS, key=len, reverse=True)) + r"|老婆|媳妇|老公|丈夫|妻子|奶奶|爷爷|"
                      r"姥姥|姥爷|外婆|外公|婆婆|公公|儿子|女儿|闺女|妹妹|弟弟|哥哥|姐姐|娃|孩子|老人|叔叔|婶婶|"
                      r"伯伯|大伯|舅舅|舅妈|姑姑|小姑|姨妈|嫂子|弟媳|侄子|侄女|孙子|孙女|外孙|老伴|儿媳|女婿|"
-                     r"爸|妈|爹|娘|本人|(?:我|俺)(?![\d家们爸妈爹娘老媳儿女闺妹弟哥姐奶爷姥外婆公娃孩两])")
+                     r"爸|妈|爹|娘|本人|(?:我|俺)(?![\d家们爸妈爹娘老媳儿女闺妹弟哥姐奶爷姥外婆公娃孩两本])")
 # An identity named in two parts of a message (the household's kind, then the person).
 _COMPOUND = [("low_income_special",
-              re.compile(r"低收入家庭[^。?？]{0,20}(重度残疾|重病|老人|老年人|未成年)"))]
+              re.compile(r"低收入家庭[^。?？]{0,20}(重度残疾|重病|老人|老年人|未成年|娃|孩子|小孩|儿童|\d+岁)"))]
+_QUOTES = re.compile("[“”\"'‘’「」『』]")
+_PEOPLE_ONLY = re.compile(_PERSON.pattern.join(["^(?:", r"|[和跟与及、]|\d+个?)+$"]))
+_BOTH_OF_THEM = re.compile(r"^(俺俩|我俩|我们俩|咱俩|他俩|他们俩|俩人|这俩|两人)")
 _NEGATED = re.compile(r"(不在|没在|不是|没有|未纳入|没纳入|不属于)[^,，。;；]{0,2}$")
 _NO_IDENTITY = re.compile(r"没|无|不是|普通|一般|啥也|啥都|什么都|都不")
 
@@ -99,7 +103,7 @@ class Reading:
     year_is_label: bool = False  # "2022年度": a notice's own year label
     year_is_benefit: bool = False  # "2023年看病": the year benefits are used
     categories: list[str] = field(default_factory=list)
-    groups: list[Group] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)  # without household: part of one said before
     household: int | None = None
     dates: list[DateFact] = field(default_factory=list)
     continuous_years: int | None = None
@@ -139,11 +143,13 @@ def _category_aliases(kb: KnowledgeBase) -> list[tuple[str, str]]:
 
 
 def _find_categories(text: str, kb: KnowledgeBase) -> list[tuple[str, int, int]]:
-    """Category mentions (id, start, end), longest alias first, spans not overlapping."""
+    """Category mentions (id, start, end), longest alias first, spans not overlapping; quotes
+    around a word (计生“两户”) are read through (replaced by spaces, offsets kept)."""
+    text = _QUOTES.sub(" ", text)
     taken: list[tuple[int, int]] = []
     found: list[tuple[str, int, int]] = []
     for alias, cid in _category_aliases(kb):
-        for m in re.finditer(re.escape(alias), text):
+        for m in re.finditer(r"\s?".join(map(re.escape, alias)), text):
             a, b = m.span()
             if any(a < e and b > s for s, e in taken):
                 continue
@@ -183,11 +189,32 @@ def _read_year(text: str, years: list[dict[str, Any]], today: date, r: Reading) 
             r.flags.add("relative_year")
 
 
+def _label_window_year(kb: KnowledgeBase, region: str, label_year: int | None,
+                       raw_dates: list[dict[str, Any]]) -> int | None:
+    """"6月10号补交了2021年度的": the calendar year in which that day falls inside a window of
+    the notice labelled "2021年度" (贵州: 2021; 安康 "2022年度", 10月: 2021), else the label's year."""
+    if label_year is None:
+        return None
+    notices = [n for p in kb.gazetteer.chain(region) for n in kb.notices.values()
+               if n.region == p.name and n.year_label.startswith(str(label_year))]
+    first = next((str(e["value"]) for e in raw_dates if str(e["value"]).startswith("--")), None)
+    if first and notices:
+        month, day = int(first[2:4]), int(first[5:7] or 1)
+        for year in (label_year, label_year - 1, label_year + 1):
+            try:
+                on = date(year, month, day)
+            except ValueError:
+                continue
+            if any(w.start <= on <= w.end for n in notices for w in n.windows):
+                return year
+    return label_year
+
+
 def _date_role(text: str, start: int, end: int) -> str:
     after = text[end:end + 14]
     before = text[max(0, start - 8):start]
-    if _BEFORE_DEADLINE.match(after):
-        return "deadline"
+    if _BEFORE_DEADLINE.match(after) or _ROLE_BEFORE[-1][1].search(before):
+        return "deadline"  # "12月31号前没交" / "过了3月31号补交": the deadline, not a payment
     # 补缴/补交 in the clause make it a payment ("连同中断期间一起补缴了"); otherwise the role word
     # nearest the date decides ("1月10号交了出生当年的医保": a payment).
     if _ROLE_AFTER[0][1].match(after):
@@ -243,6 +270,8 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
 
     raw_dates = sorted((e for e in entities if e.get("entity") == "date"), key=lambda e: e["start"])
     year_for_dates = (r.year if not r.year_is_label else None) or context_year
+    if year_for_dates is None and r.year_is_label and r.region:
+        year_for_dates = _label_window_year(kb, r.region, r.year, raw_dates)
     for value, e in _complete_dates(raw_dates, year_for_dates, today):
         r.dates.append(DateFact(_date_role(text, e["start"], e["end"]), value, e["start"]))
 
@@ -283,18 +312,29 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
 
 
 def _segment_count(seg: str) -> int | None:
-    """How many people a clause names: 2个 / 俩 / 仨 with what it counts, plus the other person
-    words (我跟2个娃 → 3, 我爸我妈 → 2, 俺两口子 → 2)."""
+    """How many people a clause names: every 2个 / 俩 / 仨 with what it counts, plus the other
+    person words (我跟2个娃 → 3, 我爸我妈 → 2, 俺两口子跟两个娃 → 4)."""
     n = 0
-    m = _SEG_COUNT.search(seg) or _FEW.search(seg)
-    if m:
-        n = int(m.group(1)) if m.re is _SEG_COUNT else _FEW_N[m.group(0)]
+    counts = [*_SEG_COUNT.finditer(seg), *_FEW.finditer(seg)]
+    rest = list(seg)
+    for m in sorted(counts, key=lambda m: m.start()):
+        n += int(m.group(1)) if m.re is _SEG_COUNT else _FEW_N[m.group(0)]
         counted = _PERSON.match(seg, m.end())  # 2个娃: 娃 is what was counted
-        head = seg[:m.start()]
-        head = head[:-1] if head.endswith(("我", "俺")) else head  # 俺两口子: 俺 is one of them
-        seg = head + "," + seg[counted.end() if counted else m.end():]
-    n += sum(2 if w in _PAIRS else 1 for w in _PERSON.findall(seg))
+        start = m.start() - 1 if seg[:m.start()].endswith(("我", "俺")) else m.start()  # 俺两口子
+        for i in range(start, counted.end() if counted else m.end()):
+            rest[i] = ","
+    n += sum(2 if w in _PAIRS else 1 for w in _PERSON.findall("".join(rest)))
     return n or None
+
+
+def _clauses(text: str) -> list[tuple[int, str]]:
+    """The clauses of a message with their offsets (split at punctuation and 另外/还有/加上)."""
+    out, pos = [], 0
+    for sep in _SEGMENT.finditer(text):
+        out.append((pos, text[pos:sep.start()]))
+        pos = sep.end()
+    out.append((pos, text[pos:]))
+    return out
 
 
 def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading) -> None:
@@ -306,18 +346,23 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
     for _, a, b in mentions:
         masked[a:b] = "#" * (b - a)
     shared: list[str] = []
-    pos = 0
-    for seg in _SEGMENT.split("".join(masked)):
-        start, pos = pos, pos + len(seg) + 1
+    pending = 0  # "我和媳妇，还有两个娃都是普通居民": people named before what they are
+    for start, seg in _clauses("".join(masked)):
         cats = [cid for cid, a, _ in mentions if start <= a < start + len(seg)]
         is_total = total_m is not None and start <= total_m.start() < start + len(seg)
         n = r.household if is_total else _segment_count(seg)
         if cats and n:
-            r.groups.append(Group(list(dict.fromkeys(cats)), n))
+            r.groups.append(Group(list(dict.fromkeys(cats)), n + pending))
+            pending = 0
         elif cats:  # "低保家庭，一家四口" / "会宁县的脱贫户，一家5口": the whole household's identity
             shared += cats
         elif not is_total and n and _NO_IDENTITY.search(seg):
-            r.groups.append(Group([], n, said_none=True))
+            r.groups.append(Group([], n + pending, said_none=True))
+            pending = 0
+        elif not is_total and n and _PEOPLE_ONLY.match(seg.strip()):
+            pending += n
+        if _BOTH_OF_THEM.match(seg.strip()):
+            pending = 0  # "俺俩是已脱贫户": the two just named, not two more
     counted = sum(g.count for g in r.groups)
     if r.household and counted < r.household:
         r.groups.append(Group([], r.household - counted))
@@ -326,5 +371,3 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
             group.categories = list(dict.fromkeys([*group.categories, *shared]))
     if not r.household and (len(r.groups) > 1 or counted > 1):
         r.household = counted
-    if not r.household:
-        r.groups = []

@@ -19,7 +19,8 @@ _FULL_DATE = re.compile(
 )
 # 2022年3月 (no day): a month, value "2022-03"
 _YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月份?(?!\d)")
-_MONTH_ONLY = re.compile(r"(?<![\d年])(\d{1,2})月份")  # 8月份住院: value "--08"
+# 8月份住院 / 7月住院 (no day): value "--08"; 3个月 is a duration, 3月5号 a date.
+_MONTH_ONLY = re.compile(r"(?<![\d年个.])(\d{1,2})月(?:份)?(?![\d日号])")
 _MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})(?:日|号)")
 # 2022年 / 2022年度 / 22年度; a bare 22年 only when it cannot be a number of years
 # (连续缴费15年, 满20年 are durations).

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from actions.render.catalog import hotline as catalog_hotline
+
 DEV_HASH_SECRET = "dev-only-sender-hash-secret"
 
 
@@ -68,7 +70,7 @@ class Settings:
     # the loop is busy each hand-off could wait up to the whole interval. 0: Python's default.
     gil_switch_interval_ms: float = 0.5
 
-    hotline: str = "12393"
+    hotline: str = catalog_hotline()  # the service hotline, said once (actions/render/catalog.yaml)
     max_body_bytes: int = 64 * 1024
     max_message_chars: int = 1000
 

@@ -54,7 +54,6 @@ class Situation(BaseModel):
 
     topic: str | None = None
     region: str | None = None
-    place_said: str | None = None
     year: int | None = None
     year_is_label: bool = False
     year_is_benefit: bool = False
@@ -113,9 +112,7 @@ def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
         s.continuous_years = s.gap_months = None
     s.topic = topic or s.topic
     if r.region:
-        s.region, s.place_said = r.region, None
-    elif r.place_said:
-        s.region, s.place_said = None, r.place_said
+        s.region = r.region
     if r.year is not None:
         s.year, s.year_is_label, s.year_is_benefit = r.year, r.year_is_label, r.year_is_benefit
     if r.categories:
@@ -185,11 +182,11 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         compare_previous="previous_year" in s.flags, past_limit=past, base_amount=base, **fields)
 
 
-def _ask(text: str, s: Situation, awaiting: str | None, kind: str = "clarify") -> Turn:
+def _ask(reply: str, s: Situation, awaiting: str | None, kind: str = "clarify") -> Turn:
     """A message that is not an answer. Its payload says which kind (the console counts
     ``fallback`` replies as unanswered): clarify, fallback, out_of_scope, ack."""
     s.awaiting = awaiting
-    return Turn([{"text": text, "custom": {"type": kind, "awaiting": awaiting}}], s)
+    return Turn([{"text": reply, "custom": {"type": kind, "awaiting": awaiting}}], s)
 
 
 def respond(message: str, entities: list[dict[str, Any]], intent: str | None, confidence: float,
@@ -216,10 +213,10 @@ def respond(message: str, entities: list[dict[str, Any]], intent: str | None, co
         if reading.region or reading.year or reading.categories or reading.dates:
             return _ask(text("conv.no_topic"), s, "topic")
         return _ask(text("conv.ask_rephrase"), s, None, "fallback")
-    if not s.region and not s.place_said:
+    if not s.region:
         return _ask(text("conv.ask_region"), s, "region")
     if topic == "reimbursement":
-        return _ask(not_stated_topic(s.region or s.place_said or ""), s, None, "not_stated")
+        return _ask(not_stated_topic(s.region), s, None, "not_stated")
 
     answer = _answer(s, topic, today, kb)
     messages = render_answer(answer, channel)
@@ -229,10 +226,9 @@ def respond(message: str, entities: list[dict[str, Any]], intent: str | None, co
         if extra_answer.status == "ok":
             answers.append(extra_answer)
             messages[0]["text"] += "\n" + render_plain(extra_answer, channel)
-    extra = _extra_lines(s, answer, topic, today, kb)
-    if extra:
-        messages[0]["text"] = "\n".join([*extra.get("before", []), messages[0]["text"],
-                                         *extra.get("after", [])])
+    lead = _lead_lines(s, answer, topic, today, kb)
+    if lead:
+        messages[0]["text"] = "\n".join([*lead, messages[0]["text"]])
     s.awaiting = answer.missing[0] if answer.status == "needs_input" and answer.missing else None
     asked = _asked_identity(s, topic, kb)
     if asked:
@@ -247,8 +243,6 @@ def companions(topic: str, cued: list[str]) -> list[str]:
 
 def _answer(s: Situation, topic: str, today: date, kb: KnowledgeBase) -> Answer:
     q = build_question(s, topic, today)
-    if s.place_said and not s.region:
-        q = q.model_copy(update={"region": s.place_said})
     answer = answer_question(q, kb)
     if s.year and not (s.year_is_label or s.year_is_benefit) and answer.status == "ok" \
             and answer.benefit_year != s.year:
@@ -280,13 +274,14 @@ def _asked_identity(s: Situation, topic: str, kb: KnowledgeBase) -> Category | N
     return None
 
 
-def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
-                 kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Lines around the rendered answer: household totals, a hospital stay's verdict."""
-    out: dict[str, list[str]] = {}
+def _lead_lines(s: Situation, answer: Answer, topic: str, today: date,
+                kb: KnowledgeBase) -> list[str]:
+    """Lines before the rendered answer: an identity to confirm, household totals, the 补差
+    amount, a hospital stay's verdict."""
+    out: list[str] = []
     asked = _asked_identity(s, topic, kb)
     if asked:
-        out["before"] = [ask_identity(asked.name)]
+        out.append(ask_identity(asked.name))
     paid = HOUSEHOLD_FIGURE.get(topic)
     if paid and s.groups and answer.status == "ok":
         per_group = []
@@ -296,7 +291,7 @@ def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
             if net is None:
                 return out
             per_group.append((g, a, Decimal(net.value)))
-        out["before"] = household_lines(per_group, kb, "delivery" in s.flags)
+        out += household_lines(per_group, kb, "delivery" in s.flags)
     if topic == "identity_change" and len(s.categories) >= 2:
         # "原来是已脱贫，后来认定成一类低保，补多少": the two identities' subsidies compared.
         subsidies = [answer_question(build_question(s, "fee", today, [c]), kb).figure("subsidy")
@@ -304,12 +299,11 @@ def _extra_lines(s: Situation, answer: Answer, topic: str, today: date,
         if all(subsidies):
             old, new = (Decimal(f.value) for f in subsidies)
             names = [kb.categories[c].name for c in (s.categories[0], s.categories[-1])]
-            out.setdefault("before", []).append(top_up_line(names[0], old, names[1], new))
+            out.append(top_up_line(names[0], old, names[1], new))
     admitted = s.dates.get("admission")
-    start, end = answer.figure("benefit_start"), answer.figure("benefit_end")
-    if admitted and (start or answer.figure("late_benefit_start")):
-        first = start or answer.figure("late_benefit_start")
-        out.setdefault("before", []).append(
-            admission_verdict(admitted, first.value, end.value if end else None))
-    return out
+    first = answer.figure("benefit_start") or answer.figure("late_benefit_start")
+    end = answer.figure("benefit_end")
+    verdict = admission_verdict(admitted, first.value, end.value if end else None) \
+        if admitted and first else ""
+    return [*out, verdict] if verdict else out
 

@@ -98,7 +98,6 @@ class Reading:
 
     text: str
     region: str | None = None  # canonical gazetteer name
-    place_said: str | None = None  # a place the gazetteer does not cover (北京), as said
     year: int | None = None
     year_is_label: bool = False  # "2022年度": a notice's own year label
     year_is_benefit: bool = False  # "2023年看病": the year benefits are used

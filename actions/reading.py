@@ -25,13 +25,13 @@ from knowledge.loader import KnowledgeBase
 CUES_FILE = Path(__file__).with_name("cues.yaml")
 
 
-
 def _after(reach: int, words: str) -> re.Pattern[str]:
     """Words within ``reach`` characters after a date, in the same clause."""
     return re.compile(rf"^[^,，。;；?？!！]{{0,{reach}}}?({words})")
 
 
-# Date roles, decided by the words right after a date (or right before it); first match wins.
+# Date roles: the role word nearest after a date decides (补缴/补交 in the clause first), else
+# the words right before it.
 _ROLE_AFTER = [
     ("payment", _after(12, "补缴|补交")),
     ("birth", _after(2, "出生|出身|生的|生了|生|出世|降生|落地")),
@@ -46,9 +46,10 @@ _ROLE_BEFORE = [
     ("birth", re.compile(r"(出生于|生于|出生在|出生日期是?|生日是?)$")),
     ("payment", re.compile(r"(缴费日期是?|交费日期是?|缴费时间是?|在|于)$")),
     ("admission", re.compile(r"(住院日期是?|入院)$")),
-    ("deadline", re.compile(r"(过了|超过|错过)$")),  # "过了12月31号还能补交吗"
 ]
-_BEFORE_DEADLINE = re.compile(r"^(以?前|之前)")  # "12月31号前没交": a deadline, not a payment
+# "12月31号前没交" / "过了3月31号补交": the deadline, not a payment.
+_DEADLINE_AFTER = re.compile(r"^(以?前|之前)")
+_DEADLINE_BEFORE = re.compile(r"(过了|超过|错过)$")
 
 _WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*万")
 _GAP = re.compile(r"(断|中断|停|停保|断缴|间隔|空)[^,，。;；]{0,4}?(\d{1,2})\s*个?多?月")
@@ -110,9 +111,6 @@ class Reading:
     gap_months: int | None = None  # "中间断了5个月": months between the old insurance and paying
     topics: list[str] = field(default_factory=list)  # from the word cues, most specific first
     flags: set[str] = field(default_factory=set)  # cue flags: previous_year, total, how_paid ...
-
-    def date_for(self, role: str) -> str | None:
-        return next((d.value for d in self.dates if d.role == role), None)
 
 
 @lru_cache(maxsize=1)
@@ -212,8 +210,8 @@ def _label_window_year(kb: KnowledgeBase, region: str, label_year: int | None,
 def _date_role(text: str, start: int, end: int) -> str:
     after = text[end:end + 14]
     before = text[max(0, start - 8):start]
-    if _BEFORE_DEADLINE.match(after) or _ROLE_BEFORE[-1][1].search(before):
-        return "deadline"  # "12月31号前没交" / "过了3月31号补交": the deadline, not a payment
+    if _DEADLINE_AFTER.match(after) or _DEADLINE_BEFORE.search(before):
+        return "deadline"
     # 补缴/补交 in the clause make it a payment ("连同中断期间一起补缴了"); otherwise the role word
     # nearest the date decides ("1月10号交了出生当年的医保": a payment).
     if _ROLE_AFTER[0][1].match(after):

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bot"))
-from components.quantities import extract  # noqa: E402
+from components.quantities import extract  # noqa: E402, F401  (also for test_reading)
 from components.textnorm import normalise  # noqa: E402
 
 SLOTS = {"situation": None, "last_citations": None, "handoff_requested": None}

@@ -206,7 +206,6 @@ class Subsidy(Strict):
 
 class MultipleIdentity(Strict):
     rule: Literal["highest", "one_only"]  # 就高不就低 / 只能按一种身份
-    cap_at_personal: bool  # 资助数额不超过年度个人缴费标准 (stated or implied by the table)
     cite: Cite
 
 

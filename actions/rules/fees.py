@@ -51,7 +51,8 @@ def _subsidy_entries(ctx: Ctx, category: str) -> list[tuple[str, Found[Subsidy]]
 
 
 def subsidy_amount(entry: Subsidy, standard: Decimal) -> Decimal | None:
-    """Full → the standard; fixed → its amount, never more than the standard."""
+    """Full → the standard; fixed → its amount, never more than the standard (a subsidy pays
+    towards the personal contribution: 资助不超过个人缴费标准, one rule for every notice)."""
     if entry.kind == "full":
         return standard
     if entry.kind == "fixed" and entry.amount is not None:

@@ -99,6 +99,8 @@ def test_identities_as_the_notices_name_them() -> None:
     assert _read("我家是低收入家庭，我是重度残疾人").categories == ["low_income_special"]
     assert _read("我是重度残疾人").categories == []  # not widened: the bot asks (ask_* flag)
     assert "ask_low_income_special" in _read("我是重度残疾人").flags
+    assert _read("我家是独生子女户").categories == []  # not 农村计生“两户” unless said
+    assert "ask_jisheng_two" in _read("我家是独生子女户").flags
 
 
 @pytest.mark.parametrize("message,topic", [

@@ -8,6 +8,7 @@ layer decides every figure, ``actions.render`` words it for the message's channe
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from actions.rules.contract import say
 from actions.texts import text
 
 log = logging.getLogger(__name__)
+HANDOFF_WORDS = re.compile(r"人工|客服|真人|工作人员|转接|接线员|找人")
 
 
 def today() -> date:
@@ -99,6 +101,9 @@ class ActionHandoff(Action):
                   domain: DomainDict) -> list[EventType]:
         metadata = _latest(tracker)[3]
         said = (tracker.latest_message or {}).get("text") or ""
+        if not HANDOFF_WORDS.search(said) and not said.startswith("/"):
+            # The classifier heard a handoff in "…一块住着": answer instead of pausing the bot.
+            return await ActionAnswer().run(dispatcher, tracker, domain)
         situation = tracker.get_slot("situation") or {}
         try:
             ticket = record_handoff(tracker.sender_id, channel_of(metadata), said,

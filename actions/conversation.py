@@ -39,6 +39,7 @@ INTENT_TOPIC = {f"ask_{topic}": topic for topic in QUESTION_TOPICS}  # the NLU's
 HOUSEHOLD_FIGURE = {"fee": "net_amount", "late_payment": "amount_due"}  # what each member pays
 CONFIDENT = 0.5  # below this the NLU intent alone does not start a new topic
 GUESS = 0.3  # ... unless nothing else is known (no cue, no topic so far)
+SHORT_REPLY = 20  # characters: a message this short that states facts answers the question before
 DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
                "change": "change_date"}
 REFUND_DATES = {"death": "death", "enlisted": "enlisted"}  # a date with this role names the reason
@@ -92,6 +93,9 @@ def _topic(reading: Reading, intent: str | None, confidence: float, prior: Situa
             return "fee"  # "监测户…省里补多少": that identity's subsidy, not the fiscal subsidy
         return topic
     nlu = INTENT_TOPIC.get(intent or "")
+    said_facts = reading.year or reading.region or reading.dates or reading.categories
+    if prior.topic and said_facts and len(reading.text) <= SHORT_REPLY:
+        return prior.topic  # "就是7月份开始交的那个，2021年度": completes the question before
     if nlu and confidence >= CONFIDENT:
         return nlu
     if prior.topic:
@@ -179,6 +183,7 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         said_label=not s.year_is_benefit, categories=categories if categories is not None else s.categories,
         continuous_years=s.continuous_years, reason=reason,
         paid_after_window="after_window" in s.flags and "payment_date" not in fields,
+        insured_elsewhere="insured_elsewhere" in s.flags,
         compare_previous="previous_year" in s.flags, past_limit=past, base_amount=base, **fields)
 
 

@@ -66,11 +66,13 @@ _PAIRS = {"爸妈", "父母", "爹娘", "两口子", "老两口", "夫妻", "公
 _PERSON = re.compile("|".join(sorted(_PAIRS, key=len, reverse=True)) + r"|老婆|媳妇|老公|丈夫|妻子|奶奶|爷爷|"
                      r"姥姥|姥爷|外婆|外公|婆婆|公公|儿子|女儿|闺女|妹妹|弟弟|哥哥|姐姐|娃|孩子|老人|叔叔|婶婶|"
                      r"伯伯|大伯|舅舅|舅妈|姑姑|小姑|姨妈|嫂子|弟媳|侄子|侄女|孙子|孙女|外孙|老伴|儿媳|女婿|"
-                     r"爸|妈|爹|娘|本人|(?:我|俺)(?![\d家们爸妈爹娘老媳儿女闺妹弟哥姐奶爷姥外婆公娃孩两本])")
+                     r"爸|妈|爹|娘|本人|(?:我|俺)(?![\d家们爸妈爹娘老媳儿女闺妹弟哥姐奶爷姥外婆公娃孩两本二大小三孙侄])")
 # An identity named in two parts of a message (the household's kind, then the person).
-_COMPOUND = [("low_income_special",
-              re.compile(r"低收入家庭[^。?？]{0,20}(重度残疾|重病|老人|老年人|未成年|娃|孩子|小孩|儿童|\d+岁)"))]
+_COMPOUND = [("low_income_special", re.compile(
+    r"低收入家庭[^。?？]{0,20}(重度残疾|重病|老人|老年人|未成年|娃|孩子|小孩|儿童|岁)"
+    r"|(重度残疾|重病|老人|老年人|未成年|\d+岁|几岁|多岁)[^。?？]{0,20}低收入家庭"))]
 _QUOTES = re.compile("[“”\"'‘’「」『』]")
+_PEOPLE_BEFORE = re.compile(_PERSON.pattern.join(["(?:(?:", r")[和跟与及、]?)+$"]))
 _PEOPLE_ONLY = re.compile(_PERSON.pattern.join(["^(?:", r"|[和跟与及、]|\d+个?)+$"]))
 _BOTH_OF_THEM = re.compile(r"^(俺俩|我俩|我们俩|咱俩|他俩|他们俩|俩人|这俩|两人)")
 _NEGATED = re.compile(r"(不在|没在|不是|没有|未纳入|没纳入|不属于)[^,，。;；]{0,2}$")
@@ -315,7 +317,12 @@ def _segment_count(seg: str) -> int | None:
     counts = [*_SEG_COUNT.finditer(seg), *_FEW.finditer(seg)]
     rest = list(seg)
     for m in sorted(counts, key=lambda m: m.start()):
-        n += int(m.group(1)) if m.re is _SEG_COUNT else _FEW_N[m.group(0)]
+        number = int(m.group(1)) if m.re is _SEG_COUNT else _FEW_N[m.group(0)]
+        named = _PEOPLE_BEFORE.search(seg[:m.start()])
+        if named:  # "俺跟媳妇两个" / "儿子儿媳孙子三个": the people just named, counted
+            for i in range(named.start(), named.end()):
+                rest[i] = ","
+        n += number
         counted = _PERSON.match(seg, m.end())  # 2个娃: 娃 is what was counted
         start = m.start() - 1 if seg[:m.start()].endswith(("我", "俺")) else m.start()  # 俺两口子
         for i in range(start, counted.end() if counted else m.end()):
@@ -348,10 +355,10 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
         cats = [cid for cid, a, _ in mentions if start <= a < start + len(seg)]
         is_total = total_m is not None and start <= total_m.start() < start + len(seg)
         n = r.household if is_total else _segment_count(seg)
-        if cats and n:
+        if cats and n and not is_total:
             r.groups.append(Group(list(dict.fromkeys(cats)), n + pending))
             pending = 0
-        elif cats:  # "低保家庭，一家四口" / "会宁县的脱贫户，一家5口": the whole household's identity
+        elif cats:  # "低保家庭，一家四口" / "一家五口都是建档立卡户": the whole household's identity
             shared += cats
         elif not is_total and n and _NO_IDENTITY.search(seg):
             r.groups.append(Group([], n + pending, said_none=True))

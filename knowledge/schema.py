@@ -340,6 +340,8 @@ class Notice(Strict):
     multiple_identity: MultipleIdentity | None = None
     subsidy_changes: list[Cited] = Field(default_factory=list)  # identity change rules
     referrals: list[Referral] = Field(default_factory=list)
+    # Who subsidises a resident insured away from home (户籍地), when the notice says.
+    insured_elsewhere: Cited | None = None
     identity_cutoff: Cutoff | None = None  # identities recognised on or after this day: next year
     scenarios: Scenarios = Field(default_factory=Scenarios)
     refunds: list[RefundRule] = Field(default_factory=list)

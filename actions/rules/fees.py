@@ -103,6 +103,10 @@ def fee(ctx: Ctx) -> Answer:
     steps: list[Text] = [say("standard_step", where=ctx.where, standard=standard)]
     if ctx.q.compare_previous:
         steps.extend(_previous_standard(ctx, standard, figures))
+    elsewhere = ctx.find(lambda n: n.insured_elsewhere) if ctx.q.insured_elsewhere else None
+    if elsewhere:
+        ctx.cite(elsewhere.notice, elsewhere.value.cite)
+        steps.append(say("notice_sentence", text=elsewhere.value.text))
     if not ctx.q.categories:
         figures += [Figure(key="net_amount", value=standard, unit="元"),
                     Figure(key="pay_now", value=standard, unit="元")]

@@ -1,7 +1,7 @@
 """Run every per-notice case file in tests/cases/ against the rule layer.
 
-A case is data a bureau clerk can read and extend: a question, and the status, figures and
-cited sections the answer must have (written from the notice text, not from running code).
+A case is data a bureau clerk can read and extend: a question, and the status, figures,
+cited sections and quoted words the answer must have (written from the notice text, not from running code).
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ def test_case(case: dict, kb) -> None:
     sections = [c.section for c in answer.citations]
     for prefix in expect.get("cites") or []:
         assert any(s.startswith(str(prefix)) for s in sections), f"no citation {prefix} in {sections}"
+    quotes = [c.quote for c in answer.citations]
+    for words in expect.get("quotes") or []:
+        assert any(words in q for q in quotes), f"no citation quoting {words} in {quotes}"
     if answer.status == "ok" and answer.figures:
         assert answer.citations, "a figure without a citation"
 

@@ -188,6 +188,18 @@ def test_handoff_pauses_and_is_recorded(tracker, run, tmp_path, monkeypatch) -> 
     assert str(rows[0]["id"]) in messages[0]["text"]
 
 
+def test_a_handoff_heard_without_handoff_words_is_answered(tracker, run, tmp_path,
+                                                         monkeypatch) -> None:
+    # The classifier may hear "handoff" in a household description; the bot must not pause.
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    t = tracker("handoff", "会宁县今年交多少钱，我和老伴一块住着", "wechat")
+    messages, events = run(ActionHandoff(), t)
+    assert ConversationPaused() not in events
+    assert list_handoffs(url=url) == []
+    assert messages and "元" in messages[0]["text"]
+
+
 def test_help_names_the_coverage(tracker, run) -> None:
     messages, _ = run(ActionHelp(), tracker("help"))
     assert "转人工" in messages[0]["text"] and "贵州" in messages[0]["text"]

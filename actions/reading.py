@@ -73,9 +73,10 @@ _COMPOUND = [("low_income_special", re.compile(
     r"|(重度残疾|重病|老人|老年人|未成年|\d+岁|几岁|多岁)[^。?？]{0,20}低收入家庭"))]
 _QUOTES = re.compile("[“”\"'‘’「」『』]")
 _PEOPLE_BEFORE = re.compile(_PERSON.pattern.join(["(?:(?:", r")[和跟与及、]?)+$"]))
-_PEOPLE_ONLY = re.compile(_PERSON.pattern.join(["^(?:", r"|[和跟与及、]|\d+个?)+$"]))
+_PEOPLE_ONLY = re.compile(_PERSON.pattern.join(["^(?:", r"|[和跟与及、]|\d+个?人?|[俩仨两]人?)+$"]))
 _BOTH_OF_THEM = re.compile(r"^(俺俩|我俩|我们俩|咱俩|他俩|他们俩|俩人|这俩|两人)")
 _NEGATED = re.compile(r"(不在|没在|不是|没有|未纳入|没纳入|不属于)[^,，。;；]{0,2}$")
+_MORE = ("还有", "另外", "加上", "加")  # separators that add people beside a total
 _NO_IDENTITY = re.compile(r"没|无|不是|普通|一般|啥也|啥都|什么都|都不")
 
 
@@ -93,6 +94,7 @@ class Group:
     categories: list[str]
     count: int
     said_none: bool = False  # "啥身份都没有": never given the household's shared identity
+    extra: bool = False  # "吃低保的三口人，还有个孙子是孤儿": counted beside the total, not in it
 
 
 @dataclass
@@ -291,8 +293,13 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     # "不在监测户里" / "没在监测范围" names an identity the resident does not have.
     mentions = [m for m in mentions if not _NEGATED.search(text[max(0, m[1] - 4):m[1]])]
     # "城市低保差额保障对象": the tier, not also the broader 低保.
-    tiers = {kb.categories[cid].parent for cid, _, _ in mentions if kb.categories[cid].parent}
-    mentions = [m for m in mentions if m[0] not in tiers]
+    # "三类低保户，吃低保的三口人": the 低保 said later is that tier too.
+    tiers: dict[str, set[str]] = {}
+    for cid, _, _ in mentions:
+        if kb.categories[cid].parent:
+            tiers.setdefault(kb.categories[cid].parent, set()).add(cid)
+    mentions = [(next(iter(tiers[cid])), a, b) if len(tiers.get(cid, ())) == 1 else (cid, a, b)
+                for cid, a, b in mentions if len(tiers.get(cid, ())) < 2]
     for category, pattern in _COMPOUND:  # "我家是低收入家庭，我是重度残疾人"
         if pattern.search(text) and category in kb.categories and all(m[0] != category for m in mentions):
             mentions.append((category, len(text), len(text)))
@@ -350,16 +357,23 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
     for _, a, b in mentions:
         masked[a:b] = "#" * (b - a)
     shared: list[str] = []
+    total_named = False  # "吃低保的三口人": the total clause says what all of them are
     pending = 0  # "我和媳妇，还有两个娃都是普通居民": people named before what they are
     for start, seg in _clauses("".join(masked)):
         cats = [cid for cid, a, _ in mentions if start <= a < start + len(seg)]
         is_total = total_m is not None and start <= total_m.start() < start + len(seg)
         n = r.household if is_total else _segment_count(seg)
+        named = bool(cats) or (not is_total and bool(n) and bool(_NO_IDENTITY.search(seg)))
+        if pending and named and not is_total and "都" not in seg:
+            r.groups.append(Group([], pending))  # "我跟老伴俩人，另外我妈是特困": two groups
+            pending = 0
         if cats and n and not is_total:
-            r.groups.append(Group(list(dict.fromkeys(cats)), n + pending))
+            extra = total_named and text[:start].endswith(_MORE)
+            r.groups.append(Group(list(dict.fromkeys(cats)), n + pending, extra=extra))
             pending = 0
         elif cats:  # "低保家庭，一家四口" / "一家五口都是建档立卡户": the whole household's identity
             shared += cats
+            total_named = total_named or is_total
         elif not is_total and n and _NO_IDENTITY.search(seg):
             r.groups.append(Group([], n + pending, said_none=True))
             pending = 0
@@ -367,11 +381,16 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
             pending += n
         if _BOTH_OF_THEM.match(seg.strip()):
             pending = 0  # "俺俩是已脱贫户": the two just named, not two more
-    counted = sum(g.count for g in r.groups)
+    if pending and shared:  # "低保户，我跟老伴俩人": the people named share the household's identity
+        r.groups.append(Group([], pending))
+    counted = sum(g.count for g in r.groups if not g.extra)
     if r.household and counted < r.household:
         r.groups.append(Group([], r.household - counted))
+    if r.household:
+        r.household += sum(g.count for g in r.groups if g.extra)
+    counted = sum(g.count for g in r.groups)
     for group in r.groups:  # 其中奶奶还是三类低保: she is a 脱贫 member too, like the others
-        if not group.said_none:
+        if not group.said_none and not group.extra:
             group.categories = list(dict.fromkeys([*group.categories, *shared]))
     if not r.household and (len(r.groups) > 1 or counted > 1):
         r.household = counted

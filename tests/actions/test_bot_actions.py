@@ -106,6 +106,15 @@ def test_a_household_gets_per_person_lines_and_a_total(tracker, run) -> None:
         in messages[0]["text"]
 
 
+def test_a_household_total_stays_a_fee_question_when_a_member_is_a_student(tracker, run) -> None:
+    text = "靖远县的，家里3口人都是普通居民，大女儿在外地上大学在学校交，2022年度一共交多少"
+    messages, events = run(ActionAnswer(), tracker("ask_student", text))
+    standard = _expected(topic="fee", region="靖远县", said_year=2022, said_label=True)
+    assert _slot(events, "situation")["topic"] == "fee"
+    total = standard.figure("net_amount").value * 3
+    assert f"全家3人合计个人实际负担{int(total)}元" in messages[0]["text"]
+
+
 def test_a_year_no_notice_covers_is_said_then_the_latest_year_is_given(tracker, run) -> None:
     messages, _ = run(ActionAnswer(), tracker("ask_fee", "甘肃2026年度个人缴费标准是多少"))
     latest = _expected(topic="fee", region="甘肃", benefit_year=2022)

@@ -84,6 +84,12 @@ def test_the_place_asked_about(message: str, place: str) -> None:
     ("孙子是事实无人抚养儿童，跟着俺老两口过，俺俩是已脱贫户", 3,
      [(["de_facto_orphan"], 1), (["tuopin"], 2)]),
     ("汉滨区低保户2022年度医保自己出多少", None, []),
+    # a total that says what its people are; people said beside it are more people
+    ("俺家是农村四类低保，吃低保的两口人，另外还有个外孙是孤儿", 3,
+     [(["orphan"], 1), (["dibao_partial"], 2)]),
+    # people named, then someone else with another identity: two groups
+    ("平川区的一类低保户，我和老婆两个人，另外我爸是特困人员", 3,
+     [(["dibao_full"], 2), (["tekun", "dibao_full"], 1)]),
 ])
 def test_a_household_by_clause(message: str, household: int | None, groups: list) -> None:
     r = _read(message)

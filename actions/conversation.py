@@ -281,6 +281,24 @@ def _asked_identity(s: Situation, topic: str, kb: KnowledgeBase) -> Category | N
     return None
 
 
+def _identity_change_lines(s: Situation, today: date, kb: KnowledgeBase) -> list[str]:
+    """"原来是已脱贫，后来认定成一类低保": the two identities' subsidies compared; one identity
+    ("按普通人交了，后来被认定为低保"): the subsidy a newly recognised resident is given."""
+    old_id, new_id = s.categories[0], s.categories[-1]
+    new = answer_question(build_question(s, "fee", today, [new_id]), kb)
+    subsidy, pay = new.figure("subsidy"), new.figure("net_amount")
+    if subsidy is None or pay is None:
+        return []
+    name = kb.categories[new_id].name
+    if old_id == new_id:
+        return [text("conv.newly_recognised", new_name=name, new=subsidy.value, pay=pay.value)]
+    old = answer_question(build_question(s, "fee", today, [old_id]), kb).figure("subsidy")
+    if old is None:
+        return []
+    return [top_up_line(kb.categories[old_id].name, Decimal(old.value), name, Decimal(subsidy.value)),
+            text("conv.new_net", new_name=name, pay=pay.value)]
+
+
 def _lead_lines(s: Situation, answer: Answer, topic: str, today: date,
                 kb: KnowledgeBase) -> list[str]:
     """Lines before the rendered answer: an identity to confirm, household totals, the 补差
@@ -299,14 +317,8 @@ def _lead_lines(s: Situation, answer: Answer, topic: str, today: date,
                 return out
             per_group.append((g, a, Decimal(net.value)))
         out += household_lines(per_group, kb, "delivery" in s.flags)
-    if topic == "identity_change" and len(s.categories) >= 2:
-        # "原来是已脱贫，后来认定成一类低保，补多少": the two identities' subsidies compared.
-        subsidies = [answer_question(build_question(s, "fee", today, [c]), kb).figure("subsidy")
-                     for c in (s.categories[0], s.categories[-1])]
-        if all(subsidies):
-            old, new = (Decimal(f.value) for f in subsidies)
-            names = [kb.categories[c].name for c in (s.categories[0], s.categories[-1])]
-            out.append(top_up_line(names[0], old, names[1], new))
+    if topic == "identity_change" and s.categories:
+        out += _identity_change_lines(s, today, kb)
     admitted = s.dates.get("admission")
     first = answer.figure("benefit_start") or answer.figure("late_benefit_start")
     end = answer.figure("benefit_end")

@@ -65,7 +65,7 @@ _FEW_N = {"俩": 2, "仨": 3}
 _PAIRS = {"爸妈", "父母", "爹娘", "两口子", "老两口", "夫妻", "公婆"}
 _PERSON = re.compile("|".join(sorted(_PAIRS, key=len, reverse=True)) + r"|老婆|媳妇|老公|丈夫|妻子|奶奶|爷爷|"
                      r"姥姥|姥爷|外婆|外公|婆婆|公公|儿子|女儿|闺女|妹妹|弟弟|哥哥|姐姐|娃|孩子|老人|叔叔|婶婶|"
-                     r"伯伯|大伯|舅舅|舅妈|姑姑|小姑|姨妈|嫂子|弟媳|侄子|侄女|孙子|孙女|外孙|老伴|儿媳|女婿|"
+                     r"伯伯|大伯|舅舅|舅妈|姑姑|小姑|姨妈|嫂子|弟媳|侄子|侄女|孙子|孙女|外孙|老伴|儿媳|女婿|老汉|老头|老太太|"
                      r"爸|妈|爹|娘|本人|(?:我|俺)(?![\d家们爸妈爹娘老媳儿女闺妹弟哥姐奶爷姥外婆公娃孩两本二大小三孙侄])")
 # An identity named in two parts of a message (the household's kind, then the person).
 _COMPOUND = [("low_income_special", re.compile(

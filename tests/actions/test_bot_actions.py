@@ -115,6 +115,21 @@ def test_a_household_total_stays_a_fee_question_when_a_member_is_a_student(track
     assert f"全家3人合计个人实际负担{int(total)}元" in messages[0]["text"]
 
 
+@pytest.mark.parametrize("said,lines", [
+    # 市医保发〔2022〕47号 三: "非资助对象参保缴费后，新增认定为资助对象的，应及时给予参保资助"
+    ("靖远县，2022年10月按普通居民交了350，11月被认定为特困人员，还给资助吗",
+     ["新认定为特困人员的，应及时给予参保资助：资助350元，按该身份个人实际负担0元。"]),
+    # "资助标准提高的，按照新资助标准补差": 脱贫人口 100元 → 特困人员 350元
+    ("靖远县，原来是已脱贫人口，后来又被认定为特困人员，2022年度补多少",
+     ["按新身份补差：特困人员资助350元，原脱贫人口资助100元，应补差250元。",
+      "按特困人员身份，个人实际负担0元。"]),
+])
+def test_an_identity_change_gives_the_new_subsidy(tracker, run, said: str, lines: list) -> None:
+    messages, _ = run(ActionAnswer(), tracker("ask_identity_change", said))
+    for line in lines:
+        assert line in messages[0]["text"]
+
+
 def test_a_year_no_notice_covers_is_said_then_the_latest_year_is_given(tracker, run) -> None:
     messages, _ = run(ActionAnswer(), tracker("ask_fee", "甘肃2026年度个人缴费标准是多少"))
     latest = _expected(topic="fee", region="甘肃", benefit_year=2022)

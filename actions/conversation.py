@@ -91,7 +91,7 @@ def _topic(reading: Reading, intent: str | None, confidence: float, prior: Situa
         topic = cued[0].removesuffix(".dated")
         if topic == "fiscal_subsidy" and reading.categories and "财政" not in reading.text:
             return "fee"  # "监测户…省里补多少": that identity's subsidy, not the fiscal subsidy
-        if reading.household and "fee" in cued:
+        if reading.household and "total" in reading.flags and "fee" in cued:
             return "fee"  # "娃在学校交…家里这4个人一共": a member's situation is a fact of the total
         return topic
     nlu = INTENT_TOPIC.get(intent or "")

@@ -35,7 +35,7 @@ def _after(reach: int, words: str) -> re.Pattern[str]:
 _ROLE_AFTER = [
     ("payment", _after(12, "补缴|补交")),
     ("birth", _after(2, "出生|出身|生的|生了|生|出世|降生|落地")),
-    ("death", _after(4, "去世|死亡|过世|病故|走了|离世")),
+    ("death", _after(4, "去世|死亡|过世|病故|走了|离世|人没了")),
     ("enlisted", _after(4, "参军|入伍|当兵")),
     ("stop", _after(6, "停缴|停保|断缴|中断|辞职|离职|停了|断了|失业|解除|不干了|退出职工")),
     ("admission", _after(6, "住院|住进|住了院|入院|看病|就医|生病|手术|看门诊")),
@@ -52,6 +52,7 @@ _DEADLINE_AFTER = re.compile(r"^(以?前|之前)")
 _DEADLINE_BEFORE = re.compile(r"(过了|超过|错过)$")
 
 _WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*万")
+_YEAR_RUN = re.compile(r"(?:20\d\d年?[、,，和]){1,9}20\d\d年?(?=[^。?？]{0,6}(都交|都缴|没断|一直|连续))")
 _GAP = re.compile(r"(断|中断|停|停保|断缴|间隔|空)[^,，。;；]{0,4}?(\d{1,2})\s*个?多?月")
 # Households: "家里5口人" / "五口之家" / "全家6口" / "一家三口" give the size; each clause then
 # names some of them with an identity ("2个是一类低保", "爸妈建档立卡") or none ("俩娃啥也不是").
@@ -77,7 +78,7 @@ _PEOPLE_ONLY = re.compile(_PERSON.pattern.join(["^(?:", r"|[和跟与及、]|\d+
 _BOTH_OF_THEM = re.compile(r"^(俺俩|我俩|我们俩|咱俩|他俩|他们俩|俩人|这俩|两人)")
 _NEGATED = re.compile(r"(不在|没在|不是|没有|未纳入|没纳入|不属于)[^,，。;；]{0,2}$")
 _MORE = ("还有", "另外", "加上", "加")  # separators that add people beside a total
-_NO_IDENTITY = re.compile(r"没|无|不是|普通|一般|啥也|啥都|什么都|都不")
+_NO_IDENTITY = re.compile(r"没(?!了)|无|不是|普通|一般|啥也|啥都|什么都|都不")
 
 
 @dataclass
@@ -283,6 +284,11 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
                 r.continuous_years = int(str(e["value"])[1:-1])
         if e.get("entity") == "amount":
             r.amounts.append(str(e["value"]))
+    run = _YEAR_RUN.search(text)  # "2018、2019、2020、2021年都交了": four years without a break
+    if run and r.continuous_years is None:
+        years = [int(y) for y in re.findall(r"\d{4}", run.group(0))]
+        if years == list(range(years[0], years[0] + len(years))):
+            r.continuous_years = len(years)
 
     r.amounts += [str(Decimal(m.group(1)) * 10000) for m in _WAN.finditer(text)]
     gap = _GAP.search(text)

@@ -35,10 +35,20 @@ def _roles(message: str, context_year: int | None = None) -> dict[str, str]:
     ("2021年12月31号前没交", {"deadline": "2021-12-31"}),
     ("过了2021年3月31号补交", {"deadline": "2021-03-31"}),
     ("2022年3月去世了", {"death": "2022-03"}),
+    ("交完医保，2021年11月俺爹人没了", {"death": "2021-11"}),
     ("2022年6月1号单位给上了职工医保，7月住院", {"payment": "2022-06-01", "admission": "2022-07"}),
 ])
 def test_a_date_takes_its_role_from_the_words_around_it(message: str, roles: dict) -> None:
     assert _roles(message) == roles
+
+
+@pytest.mark.parametrize("message,years", [
+    ("2019、2020、2021年都交了，限额能提高多少", 3),
+    ("2018、2019年没断，2021年又交了", 2),
+    ("2018、2020年都交了", None),  # not one run of years
+])
+def test_years_listed_without_a_break_are_continuous_years(message: str, years: int | None) -> None:
+    assert _read(message).continuous_years == years
 
 
 def test_a_day_without_a_year_takes_the_conversation_s_or_is_left_out() -> None:

@@ -43,7 +43,8 @@ SHORT_REPLY = 20  # characters: a message this short that states facts answers t
 DATE_FIELDS = {"birth": "birth_date", "payment": "payment_date", "stop": "stop_date",
                "change": "change_date"}
 REFUND_DATES = {"death": "death", "enlisted": "enlisted"}  # a date with this role names the reason
-REFUND_FLAGS = {"reason_identity_recognized": "identity_recognized", "reason_employee": "employee",
+REFUND_FLAGS = {"reason_flexible_employee": "flexible_employee",  # before reason_employee
+                "reason_identity_recognized": "identity_recognized", "reason_employee": "employee",
                 "reason_wrong_region": "wrong_region", "reason_other_region": "other_region",
                 "duplicate": "duplicate"}
 

@@ -243,6 +243,7 @@ RefundReason = Literal[
     "prison",  # 服刑
     "wrong_region",  # 错缴异地
     "identity_recognized",  # paid in full, then recognised as a subsidised identity
+    "flexible_employee",  # paid a year of employee insurance as 灵活就业, then employed
 ]
 
 

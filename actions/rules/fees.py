@@ -93,6 +93,18 @@ def subsidy_for(ctx: Ctx, standard: Decimal) -> tuple[Decimal, Subsidy] | None:
     return (Decimal(0) if lost_outside_window(ctx, found) else amount), found.value
 
 
+def _total_standard(ctx: Ctx) -> list[Text]:
+    """安康: 筹资标准900元 = 个人320元 + 财政580元, when the notice states the total."""
+    total = ctx.find(lambda n: n.total_standard)
+    personal = ctx.find(lambda n: n.personal)
+    fiscal = ctx.find(lambda n: n.fiscal_subsidy)
+    if not (total and personal and fiscal):
+        return []
+    ctx.cite(total.notice, total.value.cite)
+    return [say("total_standard", total=total.value.yuan, personal=personal.value.yuan,
+                fiscal=fiscal.value.total.yuan)]
+
+
 def fee(ctx: Ctx) -> Answer:
     """个人缴费标准、资助、个人实际负担 for the question's identities (就高不重复)."""
     std_found = personal_standard(ctx)
@@ -103,6 +115,7 @@ def fee(ctx: Ctx) -> Answer:
     steps: list[Text] = [say("standard_step", where=ctx.where, standard=standard)]
     if ctx.q.compare_previous:
         steps.extend(_previous_standard(ctx, standard, figures))
+    steps.extend(_total_standard(ctx))  # "说是900块": the total is not what one pays
     elsewhere = ctx.find(lambda n: n.insured_elsewhere) if ctx.q.insured_elsewhere else None
     if elsewhere:
         ctx.cite(elsewhere.notice, elsewhere.value.cite)
@@ -318,12 +331,7 @@ def fiscal_subsidy(ctx: Ctx) -> Answer:
     for share in fs.shares:
         ctx.cite(found.notice, share.cite)
         steps.append(say("notice_sentence", text=share.text))
-    total = ctx.find(lambda n: n.total_standard)
-    personal = ctx.find(lambda n: n.personal)
-    if total and personal:  # 安康: 筹资标准900元 = 个人320元 + 财政580元
-        ctx.cite(total.notice, total.value.cite)
-        steps.append(say("total_standard", total=total.value.yuan, personal=personal.value.yuan,
-                         fiscal=fs.total.yuan))
+    steps.extend(_total_standard(ctx))
     summary = say(f"fiscal{floor}", where=ctx.where, amount=fs.total.yuan)
     if tier:
         summary = say(f"fiscal_tier{floor}", where=ctx.where, amount=fs.total.yuan, tier=tier.name,

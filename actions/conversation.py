@@ -186,7 +186,7 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         said_label=not s.year_is_benefit, categories=categories if categories is not None else s.categories,
         continuous_years=s.continuous_years, reason=reason,
         paid_after_window="after_window" in s.flags and "payment_date" not in fields,
-        insured_elsewhere="insured_elsewhere" in s.flags,
+        insured_elsewhere="insured_elsewhere" in s.flags, asks_delivery="delivery" in s.flags,
         compare_previous="previous_year" in s.flags, past_limit=past, base_amount=base, **fields)
 
 

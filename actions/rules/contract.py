@@ -103,6 +103,7 @@ class Question(BaseModel):
     gap_months: int | None = None  # "断了2个月": months between the old insurance and paying
     base_amount: Decimal | None = None  # an amount the resident states (原来的限额6万)
     insured_elsewhere: bool = False  # "户口在靖远，在兰州交的": insured away from home
+    asks_delivery: bool = False  # "资助的钱啥时候给": how and when subsidies are paid
     paid_after_window: bool = False  # "过了缴费期才交": paid after the concentrated window, day unknown
     compare_previous: bool = False  # "比上一年涨了多少": add the previous year's standard
 

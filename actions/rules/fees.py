@@ -121,6 +121,8 @@ def fee(ctx: Ctx) -> Answer:
         ctx.cite(elsewhere.notice, elsewhere.value.cite)
         steps.append(say("notice_sentence", text=elsewhere.value.text))
     if not ctx.q.categories:
+        if ctx.q.asks_delivery:  # "资助的钱啥时候给": how each identity's subsidy is paid
+            steps.extend(_delivery_ways(ctx))
         figures += [Figure(key="net_amount", value=standard, unit="元"),
                     Figure(key="pay_now", value=standard, unit="元")]
         return ctx.answer("ok", say("standard_only", where=ctx.where, standard=standard),
@@ -219,11 +221,7 @@ def fee(ctx: Ctx) -> Answer:
                 Figure(key="category", value=name)]
     if pay_now is not None:
         figures.append(Figure(key="pay_now", value=pay_now, unit="元"))
-    how = say(f"delivery.{entry.delivery}")
-    if entry.delivery_note:
-        ctx.cite(best.found.notice, entry.delivery_note.cite)
-        how = say("delivery_with_note", how=how, note=entry.delivery_note.text)
-    steps.append(say("delivery", how=how))
+    steps.append(say("delivery", how=_how_paid(ctx, entry, best.found.notice)))
     floor = entry.at_least and subsidy > 0  # "不低于0元" is no figure
     if floor:
         caveats.append(say("at_least_note", amount=subsidy))
@@ -232,6 +230,28 @@ def fee(ctx: Ctx) -> Answer:
     if pay_now is not None and pay_now != net:
         summary = say("then", first=summary, second=say("pay_first", amount=pay_now))
     return ctx.answer("ok", summary, figures=figures, steps=steps, caveats=caveats)
+
+
+def _how_paid(ctx: Ctx, entry: Subsidy, notice: Notice) -> Text:
+    """How a subsidy reaches the resident, with the notice's own words when it has them."""
+    how = say(f"delivery.{entry.delivery}")
+    if entry.delivery_note:
+        ctx.cite(notice, entry.delivery_note.cite)
+        how = say("delivery_with_note", how=how, note=entry.delivery_note.text)
+    return how
+
+
+def _delivery_ways(ctx: Ctx) -> list[Text]:
+    """Each way the nearest notice pays its subsidies, with the identities paid that way."""
+    found = ctx.find(lambda n: n.subsidies)
+    if found is None:
+        return []
+    ways: dict[tuple[str, str | None], tuple[Subsidy, list[str]]] = {}
+    for sub in found.value:
+        key = (sub.delivery, sub.delivery_note.text if sub.delivery_note else None)
+        ways.setdefault(key, (sub, []))[1].append(ctx.kb.categories[sub.category].name)
+    return [say("delivery_for", names=names, how=_how_paid(ctx, sub, found.notice))
+            for sub, names in ways.values()]
 
 
 def _previous_standard(ctx: Ctx, standard: Decimal, figures: list[Figure]) -> list[Text]:

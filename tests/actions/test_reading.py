@@ -120,6 +120,16 @@ def test_identities_as_the_notices_name_them() -> None:
     assert "ask_jisheng_two" in _read("我家是独生子女户").flags
 
 
+@pytest.mark.parametrize("message,flag", [
+    ("户口在靖远，人在兰州打工也在兰州交的医保，特困资助谁给", "insured_elsewhere"),
+    ("平川的低保户，人在白银区那边参保的，资助咋算", "insured_elsewhere"),
+    ("交了以后资助的钱啥时候到账", "delivery"),
+    ("灵活就业交了一年职工医保，后来进单位了，能退不", "reason_flexible_employee"),
+])
+def test_facts_about_the_question(message: str, flag: str) -> None:
+    assert flag in _read(message).flags
+
+
 @pytest.mark.parametrize("message,topic", [
     ("会宁的，当年出生的娃娃，多少天内要去办参保", "newborn"),
     ("贵州的，2021年4月15号补交的，7月1号住院能报不", "late_payment"),

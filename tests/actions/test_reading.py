@@ -124,6 +124,7 @@ def test_identities_as_the_notices_name_them() -> None:
     ("户口在靖远，人在兰州打工也在兰州交的医保，特困资助谁给", "insured_elsewhere"),
     ("平川的低保户，人在白银区那边参保的，资助咋算", "insured_elsewhere"),
     ("交了以后资助的钱啥时候到账", "delivery"),
+    ("集中征缴期没去交，现在还能交不", "after_window"),
     ("灵活就业交了一年职工医保，后来进单位了，能退不", "reason_flexible_employee"),
 ])
 def test_facts_about_the_question(message: str, flag: str) -> None:
@@ -139,6 +140,11 @@ def test_facts_about_the_question(message: str, flag: str) -> None:
     ("白银，我拿了资助以后从一类低保变成三类低保了，多给的资助要退吗", "identity_change"),
     ("城乡居民养老保险一年交多少档次", "out_of_scope"),
     ("靖远能在工商银行柜台交医保吗", "payment_channels"),
+    ("景泰的，能在支付宝上交医保不", "payment_channels"),
+    ("毕节的孤儿，集中征缴期没交，现在能参保不，交多少", "late_payment"),
+    ("我年年交居民医保没断过，住院报销比例能多多少", "contribution_years"),
+    ("后来低保资格被取消了，之前给的资助要退回吗", "identity_change"),
+    ("公司给交上职工医保了，中间断了一个多月，职工医保从哪天能用", "resident_to_employee"),
 ])
 def test_word_cues_decide_the_question(message: str, topic: str) -> None:
     assert _read(message).topics[0] == topic

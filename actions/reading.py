@@ -331,12 +331,12 @@ def _segment_count(seg: str) -> int | None:
     rest = list(seg)
     for m in sorted(counts, key=lambda m: m.start()):
         number = int(m.group(1)) if m.re is _SEG_COUNT else _FEW_N[m.group(0)]
-        named = _PEOPLE_BEFORE.search(seg[:m.start()])
+        counted = _PERSON.match(seg, m.end())  # 2个娃: 娃 is what was counted
+        named = None if counted else _PEOPLE_BEFORE.search(seg[:m.start()])
         if named:  # "俺跟媳妇两个" / "儿子儿媳孙子三个": the people just named, counted
             for i in range(named.start(), named.end()):
                 rest[i] = ","
         n += number
-        counted = _PERSON.match(seg, m.end())  # 2个娃: 娃 is what was counted
         start = m.start() - 1 if seg[:m.start()].endswith(("我", "俺")) else m.start()  # 俺两口子
         for i in range(start, counted.end() if counted else m.end()):
             rest[i] = ","

@@ -98,6 +98,9 @@ def test_the_place_asked_about(message: str, place: str) -> None:
     ("俺家是农村四类低保，吃低保的两口人，另外还有个外孙是孤儿", 3,
      [(["orphan"], 1), (["dibao_partial"], 2)]),
     ("家里3口：老汉是特困人员，老伴和儿子是已脱贫人口", 3, [(["tekun"], 1), (["tuopin"], 2)]),
+    # people named before a count of other people: both are counted
+    ("老伴是孤儿，我跟3个孙子啥也不是", 5, [(["orphan"], 1), ([], 4)]),
+    ("媳妇和俩闺女是脱贫人口", 3, [(["tuopin"], 3)]),
     # people named, then someone else with another identity: two groups
     ("平川区的一类低保户，我和老婆两个人，另外我爸是特困人员", 3,
      [(["dibao_full"], 2), (["tekun", "dibao_full"], 1)]),

@@ -16,7 +16,7 @@ from actions.rules.context import Ctx
 from actions.rules.contract import Answer, Figure, Text, say
 from knowledge import dates
 from knowledge.loader import Found
-from knowledge.schema import Outcome, Scenario, Window
+from knowledge.schema import Notice, Outcome, Scenario, Window
 
 SCENARIO_TOPICS = ["late_payment", "newborn", "student", "veteran", "employee_to_resident",
                    "resident_to_employee", "cross_region", "low_income", "identity_change",
@@ -100,7 +100,8 @@ def amount_due(ctx: Ctx, o: Outcome) -> tuple[Decimal | None, Text | None]:
     return None, None
 
 
-def _branch(ctx: Ctx, sc: Scenario, steps: list[Text], missing: list[str]) -> list[Outcome] | None:
+def _branch(ctx: Ctx, sc: Scenario, notice: Notice, steps: list[Text],
+            missing: list[str]) -> list[Outcome] | None:
     """The outcomes that apply, or None when an input is missing (``missing`` filled)."""
     q = ctx.q
     if sc.min_continuous:
@@ -135,6 +136,11 @@ def _branch(ctx: Ctx, sc: Scenario, steps: list[Text], missing: list[str]) -> li
                                         years=t.years or 0)
                 steps.append(say("latest_day.inclusive" if t.inclusive else "latest_day",
                                  event=say(f"event.{sc.measured_from}"), day=event, last=last))
+                if sc.within_next_year and last.year > event.year:  # 安康: 出生次年 may be chosen
+                    ctx.cite(notice, sc.within_next_year[0].cite)
+                    nxt = event.year + 1
+                    steps.append(say("next_year_option", last=last, year=nxt,
+                                     start=date(nxt, 1, 1), end=date(nxt, 12, 31)))
         if missing:
             return None
         end = dates.period_end(event, days=t.days or 0, months=t.months or 0,
@@ -171,7 +177,7 @@ def scenario(ctx: Ctx) -> Answer:
         sc, notice = Scenario(within=[on_time.value.outcome]), on_time.notice
     else:
         sc, notice = found.value, found.notice
-    branch = _branch(ctx, sc, steps, missing)
+    branch = _branch(ctx, sc, notice, steps, missing)
     outcomes = _for_identity(branch, ctx.q.categories)
     if outcomes and on_time is None and topic not in EMPLOYEE_SIDE:
         outcomes = _paid_in_window(ctx, outcomes, steps)

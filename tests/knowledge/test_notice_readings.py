@@ -32,3 +32,14 @@ def test_a_county_without_its_own_notice_says_whose_it_follows() -> None:
     assert any("临洮县" in c and "甘肃省" in c and "甘医保发〔2021〕55号" in c for c in answer.caveats)
     own = answer_question(Question(topic="fee", region="会宁", benefit_year=2022), KB)
     assert not any("没有" in c and "单独" in c for c in own.caveats)  # 会宁 has its own notice
+
+
+def test_a_birth_late_in_the_year_can_choose_the_next_year() -> None:
+    # 安医保发〔2021〕86号 五（二）2（2）: "如享受出生次年医保待遇，须在出生后90天内缴纳出生次年
+    # 医疗保险费，待遇享受期为次年1月1日至12月31日". 90 days from 2022-11-20 end on 2023-02-18.
+    late = answer_question(Question(topic="newborn", region="安康", benefit_year=2022,
+                                    birth_date=date(2022, 11, 20)), KB)
+    assert any("2023年2月18日" in s and "2023年1月1日至2023年12月31日" in s for s in late.steps)
+    early = answer_question(Question(topic="newborn", region="安康", benefit_year=2022,
+                                     birth_date=date(2022, 3, 1)), KB)
+    assert not any("也可在" in s for s in early.steps)  # 90 days end inside the birth year

@@ -190,7 +190,7 @@ def contribution_years(ctx: Ctx) -> Answer:
 
 
 def plan(ctx: Ctx) -> Answer:
-    """参保计划 / 征缴任务 and the township's working group: staff-facing, not for residents."""
+    """参保计划 / 征缴任务 and the township's working group with its phone (附件2/3 as published)."""
     chain = [r.name for r in ctx.kb.gazetteer.chain(ctx.region.name)]
     for notice in ctx.notices:
         if notice.plan is None:

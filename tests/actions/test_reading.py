@@ -144,6 +144,7 @@ def test_facts_about_the_question(message: str, flag: str) -> None:
     ("城乡居民养老保险一年交多少档次", "out_of_scope"),
     ("靖远能在工商银行柜台交医保吗", "payment_channels"),
     ("景泰的，能在支付宝上交医保不", "payment_channels"),
+    ("草滩镇归县医保局哪个包抓组管，电话多少", "plan"),
     ("毕节的孤儿，集中征缴期没交，现在能参保不，交多少", "late_payment"),
     ("我年年交居民医保没断过，住院报销比例能多多少", "contribution_years"),
     ("后来低保资格被取消了，之前给的资助要退回吗", "identity_change"),

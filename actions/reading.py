@@ -340,6 +340,9 @@ def _segment_count(seg: str) -> int | None:
         start = m.start() - 1 if seg[:m.start()].endswith(("我", "俺")) else m.start()  # 俺两口子
         for i in range(start, counted.end() if counted else m.end()):
             rest[i] = ","
+    if counts:  # "1个是嫁过来的媳妇": after a count, 是… describes who was counted
+        described = seg.find("是", max(m.end() for m in counts))
+        rest = rest[:described] if described >= 0 else rest
     n += sum(2 if w in _PAIRS else 1 for w in _PERSON.findall("".join(rest)))
     return n or None
 

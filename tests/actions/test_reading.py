@@ -101,6 +101,7 @@ def test_the_place_asked_about(message: str, place: str) -> None:
     # people named before a count of other people: both are counted
     ("老伴是孤儿，我跟3个孙子啥也不是", 5, [(["orphan"], 1), ([], 4)]),
     ("媳妇和俩闺女是脱贫人口", 3, [(["tuopin"], 3)]),
+    ("家里4口，3个是特困人员，另外1个是上门女婿没身份", 4, [(["tekun"], 3), ([], 1)]),
     # people named, then someone else with another identity: two groups
     ("平川区的一类低保户，我和老婆两个人，另外我爸是特困人员", 3,
      [(["dibao_full"], 2), (["tekun", "dibao_full"], 1)]),
@@ -145,6 +146,7 @@ def test_facts_about_the_question(message: str, flag: str) -> None:
     ("靖远能在工商银行柜台交医保吗", "payment_channels"),
     ("景泰的，能在支付宝上交医保不", "payment_channels"),
     ("草滩镇归县医保局哪个包抓组管，电话多少", "plan"),
+    ("单位给上了职工医保，之前交的居民医保能全退不", "refund"),
     ("毕节的孤儿，集中征缴期没交，现在能参保不，交多少", "late_payment"),
     ("我年年交居民医保没断过，住院报销比例能多多少", "contribution_years"),
     ("后来低保资格被取消了，之前给的资助要退回吗", "identity_change"),

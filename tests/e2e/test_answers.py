@@ -32,7 +32,7 @@ from tests.conftest import ROOT, Conversation
 ANSWERS = ROOT / "tests" / "answers"
 # Floors a little under what the last measured runs reached (figures in the README).
 FLOORS = {"dev.yaml": 0.95, "blind.yaml": 0.93, "holdout.yaml": 0.90, "final.yaml": 0.90,
-          "check.yaml": 0.88, "fresh.yaml": 0.85}
+          "check.yaml": 0.88, "fresh.yaml": 0.85, "fresh2.yaml": 0.85}
 NEAR = 0.9  # difflib ratio from which a training example counts as the same question
 
 

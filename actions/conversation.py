@@ -65,6 +65,7 @@ class Situation(BaseModel):
     dates: dict[str, str] = Field(default_factory=dict)  # role → ISO date or month
     continuous_years: int | None = None
     gap_months: int | None = None
+    elapsed_days: int | None = None
     amounts: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     awaiting: str | None = None  # what the bot asked for last
@@ -116,7 +117,7 @@ def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
     if topic != prior.topic and topic is not None and prior.topic is not None:
         s.categories, s.groups, s.household, s.amounts, s.flags = [], [], None, [], []
         s.dates = {k: v for k, v in s.dates.items() if k in ("birth", "stop")}
-        s.continuous_years = s.gap_months = None
+        s.continuous_years = s.gap_months = s.elapsed_days = None
     s.topic = topic or s.topic
     if r.region:
         s.region = r.region
@@ -139,6 +140,8 @@ def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
         s.amounts = r.amounts
     if r.gap_months is not None:
         s.gap_months = r.gap_months
+    if r.elapsed_days is not None:
+        s.elapsed_days = r.elapsed_days
     s.flags = sorted(set(s.flags) | r.flags)
     return s
 
@@ -180,7 +183,7 @@ def build_question(s: Situation, topic: str, today: date, categories: list[str] 
         (REFUND_FLAGS[f] for f in REFUND_FLAGS if f in s.flags), None)
     return Question(
         topic=topic, region=s.region or "", today=today, said_year=s.year, benefit_year=benefit_year,
-        gap_months=s.gap_months,
+        gap_months=s.gap_months, elapsed_days=s.elapsed_days,
         # A year said plainly is read as a notice's label first (白银 "2022年" = 市医保发〔2022〕47号's
         # 2022年度), then as a benefit year; "2023年看病" is a benefit year.
         said_label=not s.year_is_benefit, categories=categories if categories is not None else s.categories,

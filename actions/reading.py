@@ -53,6 +53,8 @@ _DEADLINE_BEFORE = re.compile(r"(过了|超过|错过)$")
 
 _WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*万")
 _YEAR_RUN = re.compile(r"(?:20\d\d年?[、,，和]){1,9}20\d\d年?(?=[^。?？]{0,6}(都交|都缴|没断|一直|连续))")
+# "生下来100多天了": days since the event; "多" = more than the number said.
+_ELAPSED = re.compile(r"(生下来|出生|生了|落地)[^,，。;；?？\d]{0,3}(\d{1,3})\s*(多)?\s*(天|日)")
 _GAP = re.compile(r"(断|中断|停|停保|断缴|间隔|空)[^,，。;；]{0,4}?(\d{1,2})\s*个?多?月")
 # Households: "家里5口人" / "五口之家" / "全家6口" / "一家三口" give the size; each clause then
 # names some of them with an identity ("2个是一类低保", "爸妈建档立卡") or none ("俩娃啥也不是").
@@ -114,6 +116,7 @@ class Reading:
     continuous_years: int | None = None
     amounts: list[str] = field(default_factory=list)
     gap_months: int | None = None  # "中间断了5个月": months between the old insurance and paying
+    elapsed_days: int | None = None  # "生下来100多天了": days since the event (101)
     topics: list[str] = field(default_factory=list)  # from the word cues, most specific first
     flags: set[str] = field(default_factory=set)  # cue flags: previous_year, total, how_paid ...
 
@@ -294,6 +297,9 @@ def read(text: str, entities: list[dict[str, Any]], kb: KnowledgeBase, today: da
     gap = _GAP.search(text)
     if gap:
         r.gap_months = int(gap.group(2))
+    elapsed = _ELAPSED.search(text)
+    if elapsed:
+        r.elapsed_days = int(elapsed.group(2)) + (1 if elapsed.group(3) else 0)
 
     mentions = _find_categories(text, kb)
     # "不在监测户里" / "没在监测范围" names an identity the resident does not have.

@@ -101,6 +101,7 @@ class Question(BaseModel):
     compare_to_year: int | None = None  # for compare_years
     past_limit: bool | None = None  # "超过90天才交" (True) / "90天内交的" (False), dates unknown
     gap_months: int | None = None  # "断了2个月": months between the old insurance and paying
+    elapsed_days: int | None = None  # "生下来100多天了": days since the event, dates unknown
     base_amount: Decimal | None = None  # an amount the resident states (原来的限额6万)
     insured_elsewhere: bool = False  # "户口在靖远，在兰州交的": insured away from home
     asks_delivery: bool = False  # "资助的钱啥时候给": how and when subsidies are paid

@@ -124,6 +124,11 @@ def _branch(ctx: Ctx, sc: Scenario, notice: Notice, steps: list[Text],
             inside = q.gap_months < t.months or (q.gap_months == t.months and t.inclusive)
             steps.append(say("gap.inside" if inside else "gap.beyond", gap=q.gap_months, months=t.months))
             return sc.within if inside else sc.beyond
+        if (event is None or q.payment_date is None) and q.past_limit is None and q.elapsed_days \
+                and t.days:  # "生下来100多天了": the days said against a limit in days
+            inside = q.elapsed_days < t.days or (q.elapsed_days == t.days and t.inclusive)
+            steps.append(say("elapsed.inside" if inside else "elapsed.beyond", limit=t.days))
+            return sc.within if inside else sc.beyond
         if (event is None or q.payment_date is None) and q.past_limit is not None:
             steps.append(say("said_beyond" if q.past_limit else "said_within"))
             return sc.beyond if q.past_limit else sc.within

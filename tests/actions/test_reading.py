@@ -51,6 +51,15 @@ def test_years_listed_without_a_break_are_continuous_years(message: str, years: 
     assert _read(message).continuous_years == years
 
 
+@pytest.mark.parametrize("message,days", [
+    ("娃生下来100多天了还没交", 101),  # 多: more than the number said
+    ("出生才80天", 80),
+    ("交了100多块", None),
+])
+def test_days_since_a_birth(message: str, days: int | None) -> None:
+    assert _read(message).elapsed_days == days
+
+
 def test_a_day_without_a_year_takes_the_conversation_s_or_is_left_out() -> None:
     assert _roles("10月8号交的", context_year=2021) == {"payment": "2021-10-08"}
     assert _roles("10月8号交的") == {}  # never guessed from today's date

@@ -119,15 +119,11 @@ def _branch(ctx: Ctx, sc: Scenario, notice: Notice, steps: list[Text],
         t = sc.threshold
         event = getattr(q, sc.measured_from)
         steps.append(say("limit_step", limit=_limit_words(sc)))
-        if (event is None or q.payment_date is None) and q.past_limit is None and q.gap_months \
-                and t.months:  # "断了2个月": the gap against a limit in months
-            inside = q.gap_months < t.months or (q.gap_months == t.months and t.inclusive)
-            steps.append(say("gap.inside" if inside else "gap.beyond", gap=q.gap_months, months=t.months))
-            return sc.within if inside else sc.beyond
-        if (event is None or q.payment_date is None) and q.past_limit is None and q.elapsed_days \
-                and t.days:  # "生下来100多天了": the days said against a limit in days
-            inside = q.elapsed_days < t.days or (q.elapsed_days == t.days and t.inclusive)
-            steps.append(say("elapsed.inside" if inside else "elapsed.beyond", limit=t.days))
+        # "断了2个月" / "生下来100多天了": an amount said, dates unknown, against the limit's unit.
+        unit, said, limit = ("months", q.gap_months, t.months) if t.months else ("days", q.elapsed_days, t.days)
+        if (event is None or q.payment_date is None) and q.past_limit is None and said and limit:
+            inside = said < limit or (said == limit and t.inclusive)
+            steps.append(say(f"said.{unit}.{'inside' if inside else 'beyond'}", said=said, limit=limit))
             return sc.within if inside else sc.beyond
         if (event is None or q.payment_date is None) and q.past_limit is not None:
             steps.append(say("said_beyond" if q.past_limit else "said_within"))

@@ -378,8 +378,8 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
         cats = [cid for cid, a, _ in mentions if start <= a < start + len(seg)]
         is_total = total_m is not None and start <= total_m.start() < start + len(seg)
         n = r.household if is_total else _segment_count(seg)
-        named = bool(cats) or (not is_total and bool(n) and bool(_NO_IDENTITY.search(seg)))
-        if pending and named and not is_total and "都" not in seg:
+        said_none = not is_total and bool(n) and bool(_NO_IDENTITY.search(seg))
+        if pending and (cats or said_none) and not is_total and "都" not in seg:
             r.groups.append(Group([], pending))  # "我跟老伴俩人，另外我妈是特困": two groups
             pending = 0
         if cats and n and not is_total:
@@ -389,7 +389,7 @@ def _read_household(text: str, mentions: list[tuple[str, int, int]], r: Reading)
         elif cats:  # "低保家庭，一家四口" / "一家五口都是建档立卡户": the whole household's identity
             shared += cats
             total_named = total_named or is_total
-        elif not is_total and n and _NO_IDENTITY.search(seg):
+        elif said_none:
             r.groups.append(Group([], n + pending, said_none=True))
             pending = 0
         elif not is_total and n and _PEOPLE_ONLY.match(seg.strip()):

@@ -237,11 +237,11 @@ def respond(message: str, entities: list[dict[str, Any]], intent: str | None, co
         if extra_answer.status == "ok":
             answers.append(extra_answer)
             messages[0]["text"] += "\n" + render_plain(extra_answer, channel)
-    lead = _lead_lines(s, answer, topic, today, kb)
+    asked = _asked_identity(s, topic, kb)
+    lead = _lead_lines(s, answer, topic, asked, today, kb)
     if lead:
         messages[0]["text"] = "\n".join([*lead, messages[0]["text"]])
     s.awaiting = answer.missing[0] if answer.status == "needs_input" and answer.missing else None
-    asked = _asked_identity(s, topic, kb)
     if asked:
         s.awaiting = f"category:{asked.id}"
     return Turn(messages, s, answers)
@@ -303,12 +303,11 @@ def _identity_change_lines(s: Situation, today: date, kb: KnowledgeBase) -> list
             text("conv.new_net", new_name=name, pay=pay.value)]
 
 
-def _lead_lines(s: Situation, answer: Answer, topic: str, today: date,
+def _lead_lines(s: Situation, answer: Answer, topic: str, asked: Category | None, today: date,
                 kb: KnowledgeBase) -> list[str]:
-    """Lines before the rendered answer: an identity to confirm, household totals, the 补差
-    amount, a hospital stay's verdict."""
+    """Lines before the rendered answer: an identity to confirm (``asked``), household totals,
+    the 补差 amount, a hospital stay's verdict."""
     out: list[str] = []
-    asked = _asked_identity(s, topic, kb)
     if asked:
         out.append(ask_identity(asked.name))
     paid = HOUSEHOLD_FIGURE.get(topic)

@@ -11,7 +11,7 @@ before, and the bot asks only for what the rule layer reports missing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -149,15 +149,10 @@ def _merge(prior: Situation, r: Reading, topic: str | None) -> Situation:
 def _day(value: str | None, role: str) -> date | None:
     """An ISO day; a month ("2022-01") counts as its last day for a stop date (辞职后就断了:
     the later day, so a time limit is never wrongly met) and its first day otherwise."""
-    if not value:
+    span = dates.span_of(value) if value else None
+    if span is None:
         return None
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        first = date.fromisoformat(value + "-01")
-    except ValueError:
-        return None
-    return dates.add_months(first, 1) - timedelta(days=1) if role == "stop" else first
+    return span[1] if role == "stop" else span[0]
 
 
 def build_question(s: Situation, topic: str, today: date, categories: list[str] | None = None

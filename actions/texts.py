@@ -11,6 +11,7 @@ from typing import Any
 from actions.render.catalog import render_text
 from actions.rules import Answer
 from actions.rules.contract import say
+from knowledge import dates
 from knowledge.loader import KnowledgeBase
 
 
@@ -65,21 +66,9 @@ def top_up_line(old_name: str, old: Decimal, new_name: str, new: Decimal) -> str
                 new_name=new_name, new=new, diff=new - old)
 
 
-def _month_bounds(value: str) -> tuple[date, date] | None:
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return day, day
-        y, m = int(value[:4]), int(value[5:7])
-    except ValueError:
-        return None
-    nxt = date(y + (m == 12), m % 12 + 1, 1)
-    return date(y, m, 1), date.fromordinal(nxt.toordinal() - 1)
-
-
 def admission_verdict(admitted: str, start: date | Any, end: date | None) -> str:
     """Whether a hospital stay on ``admitted`` (a day or a month) falls in the covered period."""
-    bounds = _month_bounds(admitted)
+    bounds = dates.span_of(admitted)
     if bounds is None or not isinstance(start, date):
         return ""
     first, last = bounds

@@ -58,3 +58,15 @@ def first_of_next_month(day: date) -> date:
 def first_of_month(day: date) -> date:
     return day.replace(day=1)
 
+
+def span_of(value: str) -> tuple[date, date] | None:
+    """A day ("2022-03-05") or a month ("2022-03") as its first and last day; None if neither."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return day, day
+        first = date.fromisoformat(value + "-01")
+    except ValueError:
+        return None
+    return first, first_of_next_month(first) - timedelta(days=1)
+

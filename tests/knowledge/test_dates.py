@@ -54,3 +54,10 @@ def test_day_after_period():
 ])
 def test_first_of_next_month(day, expected):
     assert dates.first_of_next_month(day) == expected
+
+
+def test_a_day_or_a_month_as_its_span() -> None:
+    assert dates.span_of("2022-03-05") == (date(2022, 3, 5), date(2022, 3, 5))
+    assert dates.span_of("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
+    assert dates.span_of("2022-12") == (date(2022, 12, 1), date(2022, 12, 31))
+    assert dates.span_of("2022-13") is None

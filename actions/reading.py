@@ -200,8 +200,7 @@ def _label_window_year(kb: KnowledgeBase, region: str, label_year: int | None,
     the notice labelled "2021年度" (贵州: 2021; 安康 "2022年度", 10月: 2021), else the label's year."""
     if label_year is None:
         return None
-    notices = [n for p in kb.gazetteer.chain(region) for n in kb.notices.values()
-               if n.region == p.name and n.year_label.startswith(str(label_year))]
+    notices = kb.notices_labelled(region, label_year)
     first = next((str(e["value"]) for e in raw_dates if str(e["value"]).startswith("--")), None)
     if first and notices:
         month, day = int(first[2:4]), int(first[5:7] or 1)

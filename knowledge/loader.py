@@ -61,6 +61,11 @@ class KnowledgeBase:
             out.extend(sorted(here, key=lambda n: n.amends is None))  # a supplement before its base
         return out
 
+    def notices_labelled(self, region: str, year: int) -> list[Notice]:
+        """Notices governing ``region`` whose own label is "{year}年度", nearest region first."""
+        return [n for place in self.gazetteer.chain(region) for n in self.notices.values()
+                if n.region == place.name and n.year_label.startswith(str(year))]
+
     def covered_years(self, region: str) -> list[int]:
         years = {y for place in self.gazetteer.chain(region) for n in self.notices.values()
                  if n.region == place.name for y in n.benefit_years}

@@ -120,12 +120,6 @@ def _year_of_nearest(kb: KnowledgeBase, region: str) -> int | None:
     return None
 
 
-def _labelled(kb: KnowledgeBase, region: str, year: int) -> list[Notice]:
-    """Notices along the region's chain whose own label is "{year}年度" (nearest first)."""
-    return [n for p in kb.gazetteer.chain(region) for n in kb.notices.values()
-            if n.region == p.name and n.year_label.startswith(str(year))]
-
-
 def _year_from_today(kb: KnowledgeBase, region: str, today: date) -> int | None:
     """The benefit year whose payment window or benefit period contains today, if any."""
     for year in kb.covered_years(region):
@@ -162,7 +156,7 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
     if not years:
         return _uncovered(q, kb, say("place_without_notice", place=region.name), region.name)
     if q.said_label and q.said_year and q.benefit_year is None:
-        labelled = _labelled(kb, region.name, q.said_year)
+        labelled = kb.notices_labelled(region.name, q.said_year)
         if labelled:  # "2022年度" is the notice's own label: its benefit year
             n = labelled[0]
             by = n.benefit_years[0]
@@ -181,7 +175,7 @@ def resolve(q: Question, kb: KnowledgeBase, clock: Callable[[], date] = system_c
                       missing=["benefit_year"], covered=kb.coverage())
     notices = kb.notices_for(region.name, year)
     if not notices:
-        labelled = _labelled(kb, region.name, year)
+        labelled = kb.notices_labelled(region.name, year)
         if labelled and q.benefit_year is None:
             # "2021年" said of a notice whose 2021年度 pays for another benefit year.
             n = labelled[0]

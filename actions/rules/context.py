@@ -17,9 +17,15 @@ from actions.rules.contract import Answer, Citation, Figure, Question, Status, T
 from knowledge.dates import system_clock
 from knowledge.loader import Found, KnowledgeBase
 from knowledge.regions import Region
-from knowledge.schema import Cite, Notice
+from knowledge.schema import Cite, Notice, Threshold
 
 T = TypeVar("T")
+def span_words(t: Threshold) -> Text:
+    """90日 / 3个月 / 1年: a threshold's length in words."""
+    amount, unit = (t.days, "days") if t.days else ((t.months, "months") if t.months else (t.years, "years"))
+    return say("amount_unit", amount=amount, unit=say(f"unit.{unit}"))
+
+
 def citation(notice: Notice, cite: Cite) -> Citation:
     return Citation(notice_id=notice.id, doc_no=notice.doc_no, issuer="、".join(notice.issuers),
                     section=cite.section, quote=cite.quote)

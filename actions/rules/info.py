@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from actions.rules.context import Ctx
+from actions.rules.context import Ctx, span_words
 from actions.rules.contract import Answer, Figure, Text, say
 from knowledge import dates
-from knowledge.schema import RefundRule, Threshold
+from knowledge.schema import RefundRule
 
 LISTS = {"scope": "scope", "registration": "registration", "duplicate": "duplicates",
          "settlement": "settlement"}  # topic → Notice field; what it is called: catalog list.*
@@ -114,7 +114,7 @@ def refund(ctx: Ctx) -> Answer:
             verdict = say("refund.yes" if r.refundable else "refund.no")
             if r.within and ctx.q.change_date is None:
                 headline = say("refund_within", where=ctx.where, reason=say(f"reason.{reason}"),
-                               verdict=verdict, span=_span(r.within), how=r.how or "")
+                               verdict=verdict, span=span_words(r.within), how=r.how or "")
             else:
                 headline = say("refund_on_day", where=ctx.where, reason=say(f"reason.{reason}"),
                                day=ctx.today, verdict=verdict, how=r.how or "")
@@ -130,11 +130,6 @@ def refund(ctx: Ctx) -> Answer:
                                         reason=say(f"reason.{reason}"), day=ctx.today))
 
 
-def _span(t: Threshold) -> Text:
-    amount, unit = (t.days, "days") if t.days else ((t.months, "months") if t.months else (t.years, "years"))
-    return say("amount_unit", amount=amount, unit=say(f"unit.{unit}"))
-
-
 def _refund_rule_words(rule: RefundRule, ctx: Ctx) -> Text:
     """可以/不能退费 and its condition, in words (待遇享受期开始前 / 集中缴费期结束前 / N个月内)."""
     verdict = say("refund_rule.yes" if rule.refundable else "refund_rule.no")
@@ -148,7 +143,7 @@ def _refund_rule_words(rule: RefundRule, ctx: Ctx) -> Text:
         if windows:
             when = say("until_window_end", day=max(w.end for w in windows.value))
     elif rule.within:
-        when = say("within_span", span=_span(rule.within))
+        when = say("within_span", span=span_words(rule.within))
     how = say("comma_then", text=rule.how) if rule.how else say("empty")
     return say("refund_rule_words", when=when, verdict=verdict, how=how)
 

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from actions.rules import fees
-from actions.rules.context import Ctx
+from actions.rules.context import Ctx, span_words
 from actions.rules.contract import Answer, Figure, Text, say
 from knowledge import dates
 from knowledge.loader import Found
@@ -29,16 +29,8 @@ EMPLOYEE_SIDE = {"cross_region", "resident_to_employee", "flexible_worker"}
 def _limit_words(sc: Scenario) -> Text:
     """自出生日期起90日内（含90日）: the scenario's time limit in the notice's terms."""
     t = sc.threshold
-    amount, unit = (t.days, "days") if t.days else ((t.months, "months") if t.months else (t.years, "years"))
     return say("limit.inclusive" if t.inclusive else "limit.exclusive",
-               event=say(f"event.{sc.measured_from}"), amount=amount, unit=say(f"unit.{unit}"))
-
-
-def _limit_short(sc: Scenario) -> Text:
-    """90日 / 3个月: the limit alone."""
-    t = sc.threshold
-    amount, unit = (t.days, "days") if t.days else ((t.months, "months") if t.months else (t.years, "years"))
-    return say("amount_unit", amount=amount, unit=say(f"unit.{unit}"))
+               event=say(f"event.{sc.measured_from}"), span=span_words(t))
 
 
 def start_words(o: Outcome) -> Text:
@@ -150,7 +142,7 @@ def _branch(ctx: Ctx, sc: Scenario, notice: Notice, steps: list[Text],
                               months=t.months or 0, years=t.years or 0)
         steps.append(say("limit_check.inside" if inside else "limit_check.beyond",
                          event=say(f"event.{sc.measured_from}"), day=event, end=end,
-                         paid=q.payment_date, limit=_limit_short(sc)))
+                         paid=q.payment_date, limit=span_words(t)))
         if event.year == ctx.year - 1 and (sc.within_next_year or sc.beyond_next_year):
             steps.append(say("next_year_rule", event_year=event.year, year=ctx.year))
             return sc.within_next_year if inside else sc.beyond_next_year

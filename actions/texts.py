@@ -8,15 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from actions.render.catalog import render_text
+from actions.render.catalog import text
 from actions.rules import Answer
 from actions.rules.contract import say
 from knowledge import dates
 from knowledge.loader import KnowledgeBase
-
-
-def text(key: str, **params: Any) -> str:
-    return render_text(say(key, **params))
 
 
 def not_stated_topic(place: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from actions.rules.contract import Text
+from actions.rules.contract import Text, say
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
 Variant = Literal["full", "sms"]
@@ -71,6 +71,11 @@ def render_text(text: Text, variant: Variant = "full") -> str:
         raise KeyError(f"text key {text.key!r} is not in {CATALOG_FILE.name}")
     template = entry.get(variant) or entry["full"]
     return _Formatter(variant).vformat(template, (), {"hotline": hotline(), **text.params})
+
+
+def text(key: str, **params: Any) -> str:
+    """The full sentence of catalog entry ``key`` with ``params``."""
+    return render_text(say(key, **params))
 
 
 def hotline() -> str:

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from actions.render.catalog import Variant, render_text
+from actions.render.catalog import Variant, render_text, text
 from actions.render.format import fmt_value, short_citation, year_text
-from actions.rules.contract import Answer, Text, say
-
-
-def _say(key: str, **params: Any) -> str:
-    return render_text(say(key, **params))
+from actions.rules.contract import Answer, Text
 
 Channel = Literal["sms", "wechat", "web"]
 CHANNELS: tuple[Channel, ...] = ("sms", "wechat", "web")
 SMS_LIMIT = 134  # two concatenated UCS-2 SMS segments of 67 characters
 WECHAT_LIMIT = 600
-SMS_CITATION = 24
+SMS_CITATION = 24  # a long notice title is cut in SMS; "依据" gives the full citation
 MAX_STEPS = 8
-MAX_CAVEATS = 3  # a long notice title is cut in SMS; "依据" gives the full citation
+MAX_CAVEATS = 3
 # Notes that open with their own words ("若您说的…"); the others get "注意：".
 NOTES_AS_IS = {"conv.also_benefit_year"}
 
@@ -49,14 +45,14 @@ def _tail(answer: Answer, channel: Channel) -> str:
     if year:
         parts.append(year)
     if cite:
-        parts.append(_say("render.basis", cite=cite))
+        parts.append(text("render.basis", cite=cite))
     return "，".join(parts)
 
 
 def _not_covered(answer: Answer, limit: int, channel: Channel) -> str:
     out = render_text(answer.headline, _variant(channel))
     if answer.covered and channel != "sms":
-        out += _say("render.covered", covered=answer.covered)
+        out += text("render.covered", covered=answer.covered)
     return _cut(out, limit)
 
 
@@ -66,7 +62,7 @@ def _variant(channel: Channel) -> Variant:
 
 def _note(note: Text) -> str:
     body = render_text(note)
-    return body if note.key in NOTES_AS_IS else _say("render.note", text=body)
+    return body if note.key in NOTES_AS_IS else text("render.note", text=body)
 
 
 def render_plain(answer: Answer, channel: Channel) -> str:
@@ -80,23 +76,23 @@ def render_plain(answer: Answer, channel: Channel) -> str:
     if channel == "sms":
         short = render_text(answer.headline, "sms")
         body = _cut(short, SMS_LIMIT - len(tail) - 14)
-        return body + (_say("render.sms_tail", tail=tail) if tail else "") + _say("render.sms_more")
+        return body + (text("render.sms_tail", tail=tail) if tail else "") + text("render.sms_more")
     lines = [answer.summary]
     # The why: the steps that are not the headline's own words (web and WeChat only).
-    lines += [_say("render.step", text=s) for s in answer.steps if s.rstrip("。") not in answer.summary
+    lines += [text("render.step", text=s) for s in answer.steps if s.rstrip("。") not in answer.summary
               ][:MAX_STEPS]
     if answer.status == "not_stated":
-        lines.append(_say("render.not_stated"))
+        lines.append(text("render.not_stated"))
     lines += [_note(n) for n in answer.notes[:MAX_CAVEATS]]
     if tail:
         lines.append(tail)
     if channel == "wechat":
-        lines.append(_say("render.wechat_more"))
-        text = "\n".join(lines)
-        if len(text) > WECHAT_LIMIT:  # keep the year/citation tail, cut the middle
+        lines.append(text("render.wechat_more"))
+        out = "\n".join(lines)
+        if len(out) > WECHAT_LIMIT:  # keep the year/citation tail, cut the middle
             keep = "\n".join(lines[-2:])
-            text = _cut("\n".join(lines[:-2]), WECHAT_LIMIT - len(keep) - 1) + "\n" + keep
-        return text
+            out = _cut("\n".join(lines[:-2]), WECHAT_LIMIT - len(keep) - 1) + "\n" + keep
+        return out
     return "\n".join(lines)
 
 
@@ -107,8 +103,8 @@ def render_answer(answer: Answer, channel: Channel) -> list[Message]:
     message: Message = {"text": render_plain(answer, channel)}
     if channel == "web" and answer.citations:
         message["buttons"] = [
-            {"title": _say("render.button_basis"), "payload": "/ask_citation"},
-            {"title": _say("render.button_handoff"), "payload": "/handoff"},
+            {"title": text("render.button_basis"), "payload": "/ask_citation"},
+            {"title": text("render.button_handoff"), "payload": "/handoff"},
         ]
     message["custom"] = {  # every channel: the gateway keeps it in the message log (console)
         "type": "answer",
@@ -132,10 +128,10 @@ def render_answer(answer: Answer, channel: Channel) -> list[Message]:
 def render_citations(citations: list[dict[str, Any]], channel: Channel) -> str:
     """The 依据 of the last answer: 文号, section and the exact quote."""
     if not citations:
-        return _say("render.no_basis_yet")
+        return text("render.no_basis_yet")
     limit = SMS_LIMIT if channel == "sms" else WECHAT_LIMIT if channel == "wechat" else 4000
-    lines = [_say("render.basis_head")]
+    lines = [text("render.basis_head")]
     for c in citations:
-        lines.append(_say("render.citation", doc_no=c.get("doc_no", ""), issuer=c.get("issuer", ""),
+        lines.append(text("render.citation", doc_no=c.get("doc_no", ""), issuer=c.get("issuer", ""),
                           section=c.get("section", ""), quote=c.get("quote", "")))
     return _cut("\n".join(lines), limit)

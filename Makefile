@@ -5,7 +5,7 @@ RASA_VENV := .venv-rasa
 APP_STAMP := $(VENV)/.installed
 RASA_STAMP := $(RASA_VENV)/.installed
 
-.PHONY: test run lint unit bench vocab train bot-validate bot-stories bot-e2e chromium
+.PHONY: test run cluster lint unit bench vocab train bot-validate bot-stories bot-e2e chromium
 
 $(APP_STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -60,8 +60,14 @@ bot-stories: train
 bot-e2e: $(APP_STAMP) train
 	$(VENV)/bin/pytest -q tests/e2e
 
+# Every process under supervisord (deploy/launch.py): a process that dies is restarted.
 run: $(APP_STAMP) train
-	bash bot/scripts/run_stack.sh
+	$(VENV)/bin/python deploy/launch.py run
+
+# The scaled topology on this machine: PostgreSQL (DATABASE_URL), Redis (REDIS_URL),
+# RASA_REPLICAS Rasa servers (default 2) behind the gateway.
+cluster: $(APP_STAMP) train
+	$(VENV)/bin/python deploy/launch.py cluster
 
 bench: $(APP_STAMP)
 	$(VENV)/bin/python -m bench.knowledge

@@ -193,7 +193,7 @@ async def bench(
                     f"<MsgType><![CDATA[text]]></MsgType>"
                     f"<Content><![CDATA[{args.question}]]></Content>"
                     f"<MsgId>{int(run_id, 16)}{next(sids):08d}</MsgId></xml>").encode()
-            query = wechat_query(TOKEN, f"{i}{j}")
+            query = wechat_query(TOKEN, uuid.uuid4().hex)  # fresh: a seen nonce is a replay
             return (f"{gateway_url}/wechat?{query}", body, XML, "<Content>")
 
         async def send(request: tuple) -> float | None:

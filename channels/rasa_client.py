@@ -1,5 +1,13 @@
 """Talks to the Rasa server's REST channel (`POST /webhooks/rest/webhook`).
 
+`RASA_URL` may list several replicas (comma-separated); they share the tracker store and a
+Redis lock store (bot/endpoints-cluster.yml), so any replica can take any turn. Turns go
+round-robin to the replicas not marked down; a replica that refuses the connection or drops
+it is marked down for `DOWN_FOR_S` and the turn is tried on the next one at once (Rasa saves
+a turn only after it has answered, so a turn that got no answer was not processed). Rasa's
+HTTP API (pause/resume) needs `RASA_TOKEN` (`rasa run --auth-token`); the REST webhook and
+`/` do not.
+
 The channel the message came from travels in `metadata.channel` ("sms" | "wechat" | "web")
 so the bot's actions render for the medium. The conversation id sent to Rasa is the hashed
 `channels.identity.conversation_id`, never a phone number or openid.
@@ -8,6 +16,7 @@ so the bot's actions render for the medium. The conversation id sent to Rasa is 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import aiohttp
@@ -19,6 +28,10 @@ from channels.replies import Reply, from_rasa
 
 
 _JSON = {"Content-Type": "application/json"}
+DOWN_FOR_S = 2.0
+# Errors after which the turn was certainly not processed, or the replica died while
+# processing it (it saves nothing before answering): try the next replica.
+_RETRYABLE = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)
 
 
 class BackendUnavailable(Exception):
@@ -26,11 +39,23 @@ class BackendUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_url: str, timeout_s: float, token: str = "") -> None:
+        self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
+        if not self.base_urls:
+            raise ValueError("RASA_URL is empty")
         self.timeout_s = timeout_s
+        self.token = token
         self._session: aiohttp.ClientSession | None = None
-        self._webhook = f"{self.base_url}/webhooks/rest/webhook"
+        self._next = 0
+        self._down_until: dict[str, float] = {}
+
+    def _order(self) -> list[str]:
+        """Replicas to try for one turn: round-robin, the ones marked down last."""
+        n = len(self.base_urls)
+        start, self._next = self._next, (self._next + 1) % n
+        ring = [self.base_urls[(start + i) % n] for i in range(n)]
+        now = time.monotonic()
+        return sorted(ring, key=lambda u: self._down_until.get(u, 0.0) > now)
 
     def _client(self) -> aiohttp.ClientSession:
         # Created lazily: a session belongs to the running event loop.
@@ -51,12 +76,7 @@ class RasaClient:
     async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
         payload = {"sender": conversation_id, "message": text, "metadata": {"channel": channel}}
         body = json.dumps(payload, ensure_ascii=False).encode()
-        try:
-            async with self._client().post(self._webhook, data=body, headers=_JSON) as resp:
-                status = resp.status
-                raw = await resp.read()
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise BackendUnavailable(f"rasa: {type(exc).__name__}") from exc
+        status, raw = await self._post_turn(body)
         if status != 200:
             raise BackendUnavailable(f"rasa: HTTP {status}")
         try:
@@ -71,21 +91,49 @@ class RasaClient:
             raise BackendUnavailable("rasa: empty answer (action server down?)")
         return replies
 
+    async def _post_turn(self, body: bytes) -> tuple[int, bytes]:
+        last: Exception | None = None
+        for base in self._order():
+            try:
+                async with self._client().post(
+                    f"{base}/webhooks/rest/webhook", data=body, headers=_JSON
+                ) as resp:
+                    return resp.status, await resp.read()
+            except _RETRYABLE as exc:
+                self._down_until[base] = time.monotonic() + DOWN_FOR_S
+                last = exc
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise BackendUnavailable(f"rasa: {type(exc).__name__}") from exc
+        raise BackendUnavailable(f"rasa: {type(last).__name__}") from last
+
     async def set_paused(self, conversation_id: str, paused: bool) -> bool:
         """Pause/resume the bot for one conversation (needs `rasa run --enable-api`)."""
         event = {"event": "pause" if paused else "resume"}
-        url = f"{self.base_url}/conversations/{conversation_id}/tracker/events"
-        try:
-            async with self._client().post(url, json=event) as resp:
-                return resp.status == 200
-        except (TimeoutError, aiohttp.ClientError, OSError):
-            return False
+        params = {"token": self.token} if self.token else None
+        for base in self._order():  # shared tracker store: any live replica will do
+            url = f"{base}/conversations/{conversation_id}/tracker/events"
+            try:
+                async with self._client().post(url, json=event, params=params) as resp:
+                    return resp.status == 200
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                continue
+        return False
 
     async def health(self) -> tuple[bool, str]:
+        """Up when at least one replica answers; the detail names each one's state."""
+        states = [await self._replica_health(base) for base in self.base_urls]
+        ok = [s for s in states if s == "HTTP 200"]
+        if len(states) == 1:
+            return bool(ok), states[0]
+        return bool(ok), f"{len(ok)}/{len(states)} replicas up"
+
+    async def _replica_health(self, base: str) -> str:
         try:
             async with self._client().get(
-                f"{self.base_url}/", timeout=aiohttp.ClientTimeout(total=2.0)
+                f"{base}/", timeout=aiohttp.ClientTimeout(total=2.0)
             ) as resp:
-                return resp.status == 200, f"HTTP {resp.status}"
+                if resp.status == 200:
+                    self._down_until.pop(base, None)
+                return f"HTTP {resp.status}"
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return False, type(exc).__name__
+            return type(exc).__name__

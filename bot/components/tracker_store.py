@@ -49,3 +49,27 @@ class SQLiteTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool)
         sa.event.listen(self.engine, "connect", _apply_pragmas)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+
+
+class UrlSQLTrackerStore(SQLTrackerStore):
+    """Rasa's ``SQLTrackerStore`` configured by one URL, the ``DATABASE_URL`` the gateway reads.
+
+    Rasa's own ``type: SQL`` wants host, port, db, user and password as separate keys; the
+    deployments (make cluster, compose, Kubernetes) pass one URL, so the replicas of Rasa, the
+    gateway and the action server are pointed at the same database by one variable::
+
+        tracker_store:
+          type: components.tracker_store.UrlSQLTrackerStore
+          url: ${DATABASE_URL}     # postgresql://user:password@host:5432/yibao
+    """
+
+    def __init__(self, domain: Domain | None = None, host: str | None = None,
+                 event_broker: EventBroker | None = None, **kwargs: Any) -> None:
+        if not host:
+            raise ValueError("UrlSQLTrackerStore needs `url:` (DATABASE_URL)")
+        url = sa.engine.make_url(host)
+        # Rasa's venv has psycopg2; the gateway's URL may name psycopg (3).
+        dialect = url.get_backend_name()
+        super().__init__(domain=domain, dialect=dialect, host=url.host, port=url.port,
+                         db=url.database, username=url.username, password=url.password,
+                         event_broker=event_broker, **kwargs)

@@ -21,6 +21,9 @@ BOT = ROOT / "bot"
 MODELS = BOT / "models"
 INPUTS = ["config.yml", "domain.yml", "data", "dictionary", "components"]
 KEEP = 3  # models kept in bot/models
+LOG = ROOT / "var" / "train.log"  # rasa train's own output (progress bars), kept out of the terminal
+# Loaded by `rasa run` from endpoints files, never by training: changing them needs no new model.
+RUNTIME_ONLY = {"components/tracker_store.py", "components/lock_store.py"}
 
 
 def content_hash() -> str:
@@ -31,7 +34,7 @@ def content_hash() -> str:
         files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir()
                      else [path])
     for path in files:
-        if "__pycache__" in path.parts:
+        if "__pycache__" in path.parts or path.relative_to(BOT).as_posix() in RUNTIME_ONLY:
             continue
         digest.update(str(path.relative_to(BOT)).encode())
         digest.update(path.read_bytes())
@@ -52,11 +55,19 @@ def _train_locked(rasa: str) -> Path:
     if not model.exists():
         env = {**os.environ, "PYTHONPATH": str(BOT)}
         started = time.monotonic()
-        subprocess.run(
-            [rasa, "train", "--config", "bot/config.yml", "--domain", "bot/domain.yml",
-             "--data", "bot/data", "--out", str(MODELS), "--fixed-model-name", name],
-            cwd=ROOT, env=env, check=True)
-        print(f"trained {model.name} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        LOG.parent.mkdir(exist_ok=True)
+        print(f"train: the bot's inputs changed, training the model (about 4 min; "
+              f"progress in {LOG.relative_to(ROOT)}) ...", file=sys.stderr, flush=True)
+        with LOG.open("w") as log:
+            done = subprocess.run(
+                [rasa, "train", "--config", "bot/config.yml", "--domain", "bot/domain.yml",
+                 "--data", "bot/data", "--out", str(MODELS), "--fixed-model-name", name],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            tail = LOG.read_text(errors="replace").splitlines()[-20:]
+            sys.exit("train: rasa train failed:\n" + "\n".join(tail))
+        print(f"train: trained {model.name} in {time.monotonic() - started:.0f} s",
+              file=sys.stderr)
     current = MODELS / "current.tar.gz"
     if current.is_symlink() or current.exists():
         current.unlink()

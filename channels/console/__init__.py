@@ -5,7 +5,12 @@ the rule layer, the knowledge browser, a dashboard and the audit log.
 The gateway's app factory mounts `bp` (see `channels/app.py`).
 """
 
-from channels.console import views_admin, views_conversations, views_tools  # noqa: F401 - routes
+from channels.console import (  # noqa: F401 - routes
+    views_admin,
+    views_conversations,
+    views_health,
+    views_tools,
+)
 from channels.console.web import bp
 
 __all__ = ["bp"]

@@ -1,9 +1,11 @@
-"""Console accounts, server-side sessions, sign-in attempts (lock-out) and the audit log.
+"""Console accounts, server-side sessions, the sign-in lock-out and the audit log.
 
 Tables live in the gateway's database next to the message log, named
 ``<DATABASE_TABLE_PREFIX>console_*``. Session cookies carry a random token; only its
 SHA-256 is stored, with the session's CSRF token, so a leaked database does not yield
-usable sessions. All methods are synchronous and short (call them via ``asyncio.to_thread``).
+usable sessions. All methods are synchronous and short (call them via ``asyncio.to_thread``);
+none hashes a password except `create_user` / `set_password` (admin actions and the CLI):
+sign-in hashing runs on the bounded pool of `channels.console.signin`.
 """
 
 from __future__ import annotations
@@ -19,23 +21,26 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    and_,
+    case,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from channels.console.config import ConsoleConfig
-from channels.console.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
+from channels.console.passwords import DUMMY_HASH, hash_password, password_problem
 from channels.store import utcnow
 
 ROLES = ("staff", "admin")
@@ -66,11 +71,19 @@ class Session:
 
 
 @dataclass(frozen=True)
-class SignIn:
-    ok: bool
-    user: User | None = None
-    token: str | None = None
-    locked: bool = False
+class Attempt:
+    """A sign-in attempt counted (reserved) before its password is checked."""
+
+    allowed: bool  # False: this address is locked out for this user name; do not hash
+    failures: int  # failures counted for (user name, address), this attempt included
+    retry_after_s: float  # when not allowed: until the lock ends
+    user: User | None  # None: no such user (verify against DUMMY_HASH all the same)
+    stored_hash: str
+
+
+# An address that signed in as a user within this time is "known" for that user: the
+# per-user rate limit does not hold it up (see signin.SignInService).
+KNOWN_ADDRESS_S = 30 * 24 * 3600
 
 
 def _token_hash(token: str) -> str:
@@ -101,14 +114,16 @@ class Accounts:
             Column("last_seen_at", DateTime, nullable=False),
             Column("expires_at", DateTime, nullable=False),
         )
-        self.attempts = Table(
-            f"{p}signin_attempts", self.metadata,
-            Column("id", Integer, primary_key=True, autoincrement=True),
-            Column("username", String(64), nullable=False),
-            Column("ip", String(64), nullable=False, default=""),
-            Column("result", String(8), nullable=False),  # ok | bad | locked
-            Column("at", DateTime, nullable=False),
-            Index(f"{p}ix_attempts_user", "username", "at"),
+        # One row per (user name, client address): failures since the last success (each
+        # attempt is counted here before its password is checked), when the count last
+        # moved, and the last successful sign-in from that address.
+        self.guard = Table(
+            f"{p}signin_guard", self.metadata,
+            Column("username", String(64), primary_key=True),
+            Column("ip", String(64), primary_key=True),
+            Column("failures", Integer, nullable=False),
+            Column("counted_at", DateTime, nullable=False, index=True),
+            Column("last_ok_at", DateTime, nullable=True),
         )
         self.audit = Table(
             f"{p}audit", self.metadata,
@@ -131,7 +146,7 @@ class Accounts:
             raise AccountError("用户名须为 1-64 个字符，且不含空格")
         if role not in ROLES:
             raise AccountError("角色只能是 staff（坐席）或 admin（管理员）")
-        problem = password_problem(password)
+        problem = password_problem(password, username)
         if problem:
             raise AccountError(problem)
         try:
@@ -146,7 +161,7 @@ class Accounts:
         return user
 
     def set_password(self, username: str, password: str) -> None:
-        problem = password_problem(password)
+        problem = password_problem(password, username)
         if problem:
             raise AccountError(problem)
         with self.engine.begin() as conn:
@@ -201,35 +216,94 @@ class Accounts:
         return user
 
     # -- sign-in and lock-out ---------------------------------------------------------------
-    def failures(self, username: str) -> int:
-        """Failed sign-ins within the lock-out window since the last successful one."""
-        a = self.attempts.c
-        since = utcnow() - timedelta(seconds=self.config.lockout_s)
-        with self.engine.connect() as conn:
-            last_ok = conn.execute(select(func.max(a.at)).where(
-                a.username == username, a.result == "ok")).scalar_one()
-            if last_ok is not None and last_ok > since:
-                since = last_ok
-            return conn.execute(select(func.count()).select_from(self.attempts).where(
-                a.username == username, a.result == "bad", a.at > since)).scalar_one()
+    def begin_attempt(self, username: str, ip: str) -> Attempt:
+        """Count a sign-in attempt for (user name, address) before its password is checked.
 
-    def is_locked(self, username: str) -> bool:
-        return self.failures(username) >= self.config.lockout_threshold
+        Why keyed by address too: a lock-out per user name alone lets anyone lock the
+        admin out at will by failing on purpose. Here failures lock only the address they
+        came from (for that user name); the admin elsewhere still signs in. What stops a
+        spray from many addresses is the per-user and per-address rate limits in
+        `signin.SignInService`, checked before this.
 
-    def sign_in(self, username: str, password: str, ip: str) -> SignIn:
-        username = username.strip()[:64]
-        if self.is_locked(username):
-            self._attempt(username, ip, "locked")
-            return SignIn(ok=False, locked=True)
-        with self.engine.connect() as conn:
+        Why counted first: the count is one atomic upsert (``INSERT ... ON CONFLICT DO
+        UPDATE ... RETURNING``; SQLite serialises writers, PostgreSQL locks the row), so
+        concurrent guesses each get their own number and only the first `lockout_threshold`
+        go on to the password check, however they interleave. A success resets the count
+        (`attempt_succeeded`); an attempt the hashing pool could not take is given back
+        (`attempt_abandoned`). The lock lasts `lockout_s` from the attempt that reached the
+        threshold; attempts while locked neither hash nor extend it.
+        """
+        cfg = self.config
+        g = self.guard.c
+        now = utcnow()
+        stale = g.counted_at < now - timedelta(seconds=cfg.lockout_s)
+        full = g.failures >= cfg.lockout_threshold
+        stmt = self._upsert(self.guard).values(
+            username=username, ip=ip, failures=1, counted_at=now, last_ok_at=None)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[g.username, g.ip],
+            set_={"failures": case((stale, 1), else_=g.failures + 1),
+                  "counted_at": case((stale, now), (full, g.counted_at), else_=now)},
+        ).returning(g.failures, g.counted_at)
+        with self.engine.begin() as conn:
+            failures, counted_at = conn.execute(stmt).one()
+            if failures == 1:  # a new or expired row: forget what expired meanwhile
+                self._prune(conn, now)
             row = conn.execute(select(self.users).where(self.users.c.username == username)).first()
-        stored = row.password_hash if row is not None else DUMMY_HASH
-        good = verify_password(password, stored) and row is not None and bool(row.active)
-        if not good:
-            self._attempt(username, ip, "bad")
-            return SignIn(ok=False, locked=self.is_locked(username))
-        self._attempt(username, ip, "ok")
-        user = _user(row)
+        allowed = failures <= cfg.lockout_threshold
+        retry = 0.0 if allowed else max(
+            (counted_at + timedelta(seconds=cfg.lockout_s) - now).total_seconds(), 1.0)
+        user = _user(row) if row is not None else None
+        return Attempt(allowed, failures, retry, user,
+                       row.password_hash if row is not None else DUMMY_HASH)
+
+    def attempt_succeeded(self, username: str, ip: str) -> None:
+        g = self.guard.c
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(update(self.guard).where(g.username == username, g.ip == ip)
+                         .values(failures=0, counted_at=now, last_ok_at=now))
+
+    def attempt_abandoned(self, username: str, ip: str) -> None:
+        """Give back a counted attempt whose password was never checked."""
+        g = self.guard.c
+        with self.engine.begin() as conn:
+            conn.execute(update(self.guard)
+                         .where(g.username == username, g.ip == ip, g.failures > 0)
+                         .values(failures=g.failures - 1))
+
+    def is_known_address(self, username: str, ip: str) -> bool:
+        """Has `username` signed in successfully from `ip` within KNOWN_ADDRESS_S?"""
+        g = self.guard.c
+        since = utcnow() - timedelta(seconds=KNOWN_ADDRESS_S)
+        with self.engine.connect() as conn:
+            return conn.execute(select(g.username).where(
+                g.username == username, g.ip == ip, g.last_ok_at > since)).first() is not None
+
+    def replace_hash(self, user_id: int, old_hash: str, new_hash: str) -> None:
+        """Store a re-computed hash (raised cost), unless the password changed meanwhile."""
+        u = self.users.c
+        with self.engine.begin() as conn:
+            conn.execute(update(self.users).where(u.id == user_id, u.password_hash == old_hash)
+                         .values(password_hash=new_hash))
+
+    def _upsert(self, table: Table) -> Any:
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(table)
+        if dialect == "sqlite":
+            return sqlite.insert(table)
+        raise RuntimeError(f"console sign-in needs SQLite or PostgreSQL, not {dialect}")
+
+    def _prune(self, conn: Any, now: datetime) -> None:
+        g = self.guard.c
+        expired = g.counted_at < now - timedelta(seconds=self.config.lockout_s)
+        forgotten = or_(g.last_ok_at.is_(None),
+                        g.last_ok_at < now - timedelta(seconds=KNOWN_ADDRESS_S))
+        conn.execute(delete(self.guard).where(and_(expired, forgotten)))
+
+    def create_session(self, user: User) -> str:
+        """A new session for `user`; returns the cookie token (only its hash is stored)."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
         with self.engine.begin() as conn:
@@ -238,12 +312,7 @@ class Accounts:
                 csrf_token=secrets.token_urlsafe(32), created_at=now, last_seen_at=now,
                 expires_at=now + timedelta(seconds=self.config.session_ttl_s)))
             conn.execute(delete(self.sessions).where(self.sessions.c.expires_at < now))
-        return SignIn(ok=True, user=user, token=token)
-
-    def _attempt(self, username: str, ip: str, result: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(self.attempts).values(
-                username=username, ip=ip[:64], result=result, at=utcnow()))
+        return token
 
     # -- sessions ---------------------------------------------------------------------------
     def session(self, token: str | None) -> Session | None:

@@ -7,6 +7,7 @@ status of handoff requests), with the filters, search and statistics the console
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from actions import handoff_store
 from actions.render.catalog import render_text
 from actions.rules.contract import say
 from channels.console.masking import redact_text
+from channels.identity import conversation_id as conversation_key
 from channels.store import (
     FAILED,
     PENDING,
@@ -151,16 +153,43 @@ def get_handoff(request_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row is not None else None
 
 
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _key_parts(sender_id: str) -> tuple[str, str] | None:
+    """(channel, hash prefix) of a well-formed conversation key, else None.
+
+    Well-formed means exactly what `channels.identity.conversation_id` makes: a handoff
+    request carries whatever conversation id Rasa was given, so a forged one (`sms-%`, a
+    bare prefix of a real key) must match nothing rather than somebody's conversation.
+    """
+    channel, _, prefix = sender_id.partition("-")
+    if not _HEX.fullmatch(prefix):
+        return None
+    if conversation_key(channel, prefix.ljust(64, "0")) != sender_id:
+        return None
+    return channel, prefix
+
+
+
+def _key_matches(store: MessageStore, sender_id: str) -> Any:
+    """SQL condition: the conversation whose key is exactly `sender_id` (hash equality on
+    the part of `sender_hash` the key carries, not a LIKE pattern)."""
+    parts = _key_parts(sender_id)
+    if parts is None:
+        return false()
+    channel, prefix = parts
+    c = store.conversations.c
+    return and_(c.channel == channel, func.substr(c.sender_hash, 1, len(prefix)) == prefix)
+
+
 def conversation_for_key(store: MessageStore, sender_id: str) -> Conversation | None:
     """The gateway conversation behind a Rasa conversation id (`<channel>-<hash prefix>`)."""
-    channel, _, prefix = sender_id.partition("-")
-    if not prefix or len(prefix) < 8:
-        return None
-    c = store.conversations.c
     with store.engine.connect() as conn:
-        row = conn.execute(select(store.conversations).where(
-            c.channel == channel, c.sender_hash.like(f"{prefix}%"))).first()
-    return store.get_conversation(row.id) if row is not None else None
+        rows = conn.execute(select(store.conversations)
+                            .where(_key_matches(store, sender_id)).limit(2)).all()
+    convs = [conv for conv in map(_conversation, rows) if conv is not None and conv.key == sender_id]
+    return convs[0] if len(convs) == 1 else None
 
 
 # -- conversations ---------------------------------------------------------------------------
@@ -174,17 +203,10 @@ def list_conversations(store: MessageStore, f: Filters, limit: int = 100) -> lis
         q = q.where(exists().where(m.conversation_id == c.id, m.created_at >= start,
                                    m.created_at < start + timedelta(days=1)))
     if f.q:
-        q = q.where(or_(c.sender_masked.contains(f.q, autoescape=True),
-                        exists().where(m.conversation_id == c.id,
-                                       m.text.contains(f.q, autoescape=True))))
+        q = q.where(_search(store, f.q))
     keys = open_handoff_keys()
     if f.handoff:
-        conds = []
-        for key in keys:
-            channel, _, prefix = key.partition("-")
-            if prefix:
-                conds.append(and_(c.channel == channel, c.sender_hash.like(f"{prefix}%")))
-        q = q.where(or_(*conds) if conds else false())
+        q = q.where(or_(false(), *(_key_matches(store, key) for key in keys)))
     if f.unanswered:
         marker = m.reply.contains(FALLBACK_JSON)
         stale = utcnow() - timedelta(minutes=1)
@@ -214,6 +236,56 @@ def list_conversations(store: MessageStore, f: Filters, limit: int = 100) -> lis
             unanswered=any(is_unanswered(x, now) for x in recent),
         ))
     return rows
+
+
+# -- search ----------------------------------------------------------------------------------
+# How many of the most recent messages containing a searched digit string are looked at.
+SEARCH_SCAN = 5000
+_SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+def _search(store: MessageStore, q: str) -> Any:
+    """SQL condition for the console's search box: what staff can see, and nothing more.
+
+    Masking hides digits of phone, ID and card numbers in what the console shows, so a
+    search must not find a conversation by them either (else typing digit after digit would
+    reveal a number). A query with digits is therefore matched against the *masked* texts
+    (the database narrows, `redact_text` decides); one without digits cannot touch a masked
+    part and is matched in SQL. The masked sender is searchable as shown. Staff who know a
+    resident's whole number or openid find the conversation by its keyed hash.
+    """
+    c, m = store.conversations.c, store.messages.c
+    conds = [c.sender_masked.contains(q, autoescape=True),
+             c.sender_hash.in_(sorted(_sender_hashes(store, q)))]
+    if any(ch.isdigit() for ch in q):
+        conds.append(c.id.in_(sorted(_conversations_showing(store, q))))
+    else:
+        conds.append(exists().where(m.conversation_id == c.id,
+                                    m.text.contains(q, autoescape=True)))
+    return or_(*conds)
+
+
+def _conversations_showing(store: MessageStore, q: str) -> set[int]:
+    m = store.messages.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(m.conversation_id, m.text)
+                            .where(m.text.contains(q, autoescape=True))
+                            .order_by(m.id.desc()).limit(SEARCH_SCAN)).all()
+    return {conv_id for conv_id, text in rows if q in redact_text(text or "")}
+
+
+def _sender_hashes(store: MessageStore, q: str) -> set[str]:
+    """Keyed hashes of the resident ids `q` may spell in full, on every channel: as typed,
+    without separators, and a mainland mobile number in E.164 (`13900001111`,
+    `86 139 0000 1111` → `+8613900001111`)."""
+    compact = _SEPARATORS.sub("", q)
+    forms = {q, compact}
+    digits = compact.removeprefix("+")
+    if digits.isdigit():
+        forms.add("+" + digits)
+        if len(digits) == 11 and digits.startswith("1"):
+            forms.add("+86" + digits)
+    return {store.sender_hash(channel, form) for channel in CHANNEL_NAMES for form in forms if form}
 
 
 @dataclass
@@ -251,7 +323,8 @@ def transcript(store: MessageStore, conversation_id: int, after_id: int = 0) -> 
                     links=list(reply.get("links") or []), answer=answer,
                     fallback=is_fallback_reply(reply)))
         else:
-            note = "发送失败：" + (msg.last_error or "") if msg.status == "failed" else ""
+            note = ("发送失败：" + redact_text(msg.last_error or "渠道不可用")
+                    if msg.status == "failed" else "")
             out.append(TranscriptEntry(msg.id, msg.created_at, msg.author, redact_text(msg.text),
                                        msg.status, note))
     return out

@@ -15,6 +15,14 @@ from channels.service import Gateway
 from channels.store import MessageStore
 
 MAX_STAFF_MESSAGE = 1000
+# What a redirect back to a conversation may say: codes in the URL, texts here. Nothing
+# else reaches the page through the URL (a provider's error text quotes the resident's
+# number: it stays in the message log, masked, and shows in the transcript, masked again).
+NOTICES = {"taken": "已接管：机器人已暂停，居民消息将由您回复", "handed_back": "已交还机器人",
+           "sent": "消息已发送"}
+ERRORS = {"empty": "消息不能为空", "too_long": f"消息不能超过 {MAX_STAFF_MESSAGE} 个字符",
+          "not_taken": "请先接管会话，再以工作人员身份发送消息",
+          "send_failed": "发送失败，原因见会话记录中该条消息的说明"}
 
 
 def _store(request: Request) -> MessageStore:
@@ -65,8 +73,10 @@ async def conversation(request: Request, conversation_id: int) -> HTTPResponse:
     entries = await asyncio.to_thread(queries.transcript, _store(request), conv.id)
     keys = await asyncio.to_thread(queries.open_handoff_keys)
     return render(request, "conversation.html", conv=conv, entries=entries,
-                  handoff_open=conv.key in keys, notice=request.args.get("notice", ""),
-                  error=request.args.get("error", ""), author_names=queries.AUTHOR_NAMES,
+                  handoff_open=conv.key in keys,
+                  notice=NOTICES.get(request.args.get("notice", ""), ""),
+                  error=ERRORS.get(request.args.get("error", ""), ""),
+                  author_names=queries.AUTHOR_NAMES,
                   channel_name=queries.CHANNEL_NAMES.get(conv.channel, conv.channel))
 
 
@@ -94,11 +104,11 @@ async def api_messages(request: Request, conversation_id: int) -> HTTPResponse:
                          ensure_ascii=False, default=str)
 
 
-def _back(conversation_id: int, **params: str) -> HTTPResponse:
-    from urllib.parse import urlencode
-
-    qs = urlencode(params)
-    return redirect(f"/console/conversations/{conversation_id}" + (f"?{qs}" if qs else ""))
+def _back(conversation_id: int, notice: str = "", error: str = "") -> HTTPResponse:
+    """Back to the conversation page with a notice or error code (NOTICES / ERRORS)."""
+    assert notice in NOTICES or error in ERRORS
+    kind, code = ("notice", notice) if notice else ("error", error)
+    return redirect(f"/console/conversations/{conversation_id}?{kind}={code}")
 
 
 @bp.post("/conversations/<conversation_id:int>/take-over")
@@ -109,7 +119,7 @@ async def take_over(request: Request, conversation_id: int) -> HTTPResponse:
     await _gateway(request).take_over(conv.id, True)
     await asyncio.to_thread(queries.set_handoff_status, conv.key, "taken", ("open",))
     await asyncio.to_thread(audit, request, "take_over", f"conversation:{conv.id}")
-    return _back(conv.id, notice="已接管：机器人已暂停，居民消息将由您回复")
+    return _back(conv.id, notice="taken")
 
 
 @bp.post("/conversations/<conversation_id:int>/hand-back")
@@ -120,7 +130,7 @@ async def hand_back(request: Request, conversation_id: int) -> HTTPResponse:
     await _gateway(request).take_over(conv.id, False)
     await asyncio.to_thread(queries.set_handoff_status, conv.key, "closed", ("open", "taken"))
     await asyncio.to_thread(audit, request, "hand_back", f"conversation:{conv.id}")
-    return _back(conv.id, notice="已交还机器人")
+    return _back(conv.id, notice="handed_back")
 
 
 @bp.post("/conversations/<conversation_id:int>/messages")
@@ -130,17 +140,17 @@ async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
         return refuse(request, 404, "没有该会话")
     text = ((request.form.get("text") if request.form else "") or "").strip()
     if not text:
-        return _back(conv.id, error="消息不能为空")
+        return _back(conv.id, error="empty")
     if len(text) > MAX_STAFF_MESSAGE:
-        return _back(conv.id, error=f"消息不能超过 {MAX_STAFF_MESSAGE} 个字符")
+        return _back(conv.id, error="too_long")
     if not conv.taken_over:
-        return _back(conv.id, error="请先接管会话，再以工作人员身份发送消息")
+        return _back(conv.id, error="not_taken")
     msg = await _gateway(request).send_to_conversation(conv.id, text, "staff")
     detail = f"message:{msg.id} status:{msg.status}"
     await asyncio.to_thread(audit, request, "staff_message", f"conversation:{conv.id}", detail)
     if msg.status == "failed":
-        return _back(conv.id, error=f"发送失败：{msg.last_error or '渠道不可用'}")
-    return _back(conv.id, notice="消息已发送")
+        return _back(conv.id, error="send_failed")
+    return _back(conv.id, notice="sent")
 
 
 # -- handoff queue ----------------------------------------------------------------------------
@@ -173,7 +183,7 @@ async def take_handoff(request: Request, request_id: int) -> HTTPResponse:
     await asyncio.to_thread(queries.set_handoff_status, conv.key, "taken", ("open",))
     await asyncio.to_thread(audit, request, "take_over", f"conversation:{conv.id}",
                             f"handoff:{request_id}")
-    return _back(conv.id, notice="已接管：机器人已暂停，居民消息将由您回复")
+    return _back(conv.id, notice="taken")
 
 
 @bp.post("/handoffs/<request_id:int>/close")

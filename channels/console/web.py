@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import secrets
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from channels.console.accounts import (
 from channels.console.config import ConsoleConfig
 from channels.console.masking import redact_text
 from channels.console.queries import CHANNEL_NAMES, topic_name
+from channels.console.signin import SignInService
+from channels.ratelimit import client_ip as forwarded_client_ip
 
 bp = Blueprint("console", url_prefix="/console")
 log = logging.getLogger("channels.console")
@@ -71,13 +74,32 @@ def accounts(app: Sanic) -> Accounts:
     return acc
 
 
+def signin_service(app: Sanic) -> SignInService:
+    svc = getattr(app.ctx, "console_signin", None)
+    if svc is None:
+        svc = app.ctx.console_signin = SignInService(accounts(app))
+    return svc
+
+
 @bp.before_server_start
 async def _init_accounts(app: Sanic) -> None:
     await asyncio.to_thread(accounts, app)
+    signin_service(app)
+
+
+@bp.after_server_stop
+async def _close_signin(app: Sanic) -> None:
+    svc = getattr(app.ctx, "console_signin", None)
+    if svc is not None:
+        svc.close()
+        app.ctx.console_signin = None
 
 
 def client_ip(request: Request) -> str:
-    return str(request.remote_addr or request.ip or "")
+    """The client's address: X-Forwarded-For counts only from `TRUSTED_PROXIES` (the rule
+    of the public endpoints, `channels.ratelimit.client_ip`)."""
+    return forwarded_client_ip(str(request.ip or ""), request.headers.get("x-forwarded-for"),
+                               request.app.ctx.api_guard.trusted)
 
 
 def session_of(request: Request) -> Session:
@@ -105,10 +127,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def _cookie_secure(request: Request) -> bool:
-    cfg = accounts(request.app).config
-    if cfg.cookie_secure is not None:
-        return cfg.cookie_secure
-    return request.app.ctx.settings.public_base_url.startswith("https://")
+    return accounts(request.app).config.cookie_secure
 
 
 def csrf_ok(request: Request, expected: str) -> bool:
@@ -164,13 +183,16 @@ def _safe_next(value: str | None) -> str:
     return "/console/"
 
 
-def _login_page(request: Request, error: str = "", status: int = 200) -> HTTPResponse:
+def _login_page(request: Request, error: str = "", status: int = 200,
+                retry_after_s: float = 0.0) -> HTTPResponse:
     token = secrets.token_urlsafe(24)
     resp = render(request, "login.html", status=status, login_csrf=token, error=error,
                   next=_safe_next(request.args.get("next") or
                                   (request.form.get("next") if request.form else None)))
     resp.add_cookie(LOGIN_CSRF_COOKIE, token, path="/console/login", httponly=True,
                     samesite="Strict", secure=_cookie_secure(request), max_age=3600)
+    if retry_after_s > 0:
+        resp.headers["Retry-After"] = str(max(1, math.ceil(retry_after_s)))
     return resp
 
 
@@ -181,32 +203,47 @@ async def login_form(request: Request) -> HTTPResponse:
 
 @bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
+    svc = signin_service(request.app)
+    ip = client_ip(request)
+    wait = svc.address_wait(ip)
+    if wait:
+        return _login_page(request, _too_fast(wait), status=429, retry_after_s=wait)
     form = request.form or {}
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
     given = form.get("csrf_token") or ""
     if not cookie or not given or not hmac.compare_digest(cookie.encode(), given.encode()):
         return _login_page(request, "安全校验失败，请重新提交", status=403)
-    username = (form.get("username") or "").strip()
+    username = (form.get("username") or "").strip()[:64]
     password = form.get("password") or ""
     if not username or not password:
         return _login_page(request, "请输入用户名和密码", status=400)
     acc = accounts(request.app)
-    ip = client_ip(request)
-    result = await asyncio.to_thread(acc.sign_in, username, password, ip)
-    if not result.ok or result.user is None or result.token is None:
-        if result.locked:
-            await asyncio.to_thread(acc.log, username[:64], "signin_locked", "", "", ip)
-            minutes = max(acc.config.lockout_s // 60, 1)
-            return _login_page(request, f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员",
-                               status=429)
-        await asyncio.to_thread(acc.log, username[:64], "signin_failed", "", "", ip)
+    outcome = await svc.attempt(username, password, ip)
+    if outcome.kind == "limited":
+        return _login_page(request, _too_fast(outcome.retry_after_s), status=429,
+                           retry_after_s=outcome.retry_after_s)
+    if outcome.kind == "busy":
+        return _login_page(request, "登录服务繁忙，请稍后再试", status=503,
+                           retry_after_s=outcome.retry_after_s)
+    if outcome.kind == "locked":
+        await asyncio.to_thread(acc.log, username, "signin_locked", "", "", ip)
+        minutes = max(math.ceil(outcome.retry_after_s / 60), 1)
+        return _login_page(
+            request, f"登录失败次数过多，该账号在您当前的网络地址已锁定，请 {minutes} 分钟后再试或联系管理员",
+            status=429, retry_after_s=outcome.retry_after_s)
+    if outcome.user is None or outcome.token is None:
+        await asyncio.to_thread(acc.log, username, "signin_failed", "", "", ip)
         return _login_page(request, "用户名或密码错误", status=401)
-    await asyncio.to_thread(acc.log, result.user.username, "signin", "", "", ip)
+    await asyncio.to_thread(acc.log, outcome.user.username, "signin", "", "", ip)
     resp = redirect(_safe_next(form.get("next")))
-    resp.add_cookie(SESSION_COOKIE, result.token, path="/console", httponly=True,
+    resp.add_cookie(SESSION_COOKIE, outcome.token, path="/console", httponly=True,
                     samesite="Strict", secure=_cookie_secure(request))
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     return resp
+
+
+def _too_fast(wait_s: float) -> str:
+    return f"登录尝试太频繁，请 {max(1, math.ceil(wait_s))} 秒后再试"
 
 
 @bp.post("/logout")

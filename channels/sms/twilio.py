@@ -8,6 +8,7 @@ import httpx
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels.identity import redact
 from channels.service import DeliveryError
 from channels.sms.form import FormRejected, parse_form
 from channels.sms.provider import BadRequest, InboundSms, SignatureInvalid, WebhookReply
@@ -91,8 +92,13 @@ class TwilioProvider:
 
 
 def _twilio_error(resp: httpx.Response, fallback: str) -> str:
+    """Twilio's error code and message for the message log and the console, with phone
+    numbers masked: Twilio quotes the number back ("The 'To' number +86138... is not a valid
+    phone number"), and the log must hold the raw number only in `reply_address`."""
     try:
         data = resp.json()
     except ValueError:
         return fallback
-    return f"twilio: {data.get('code')} {data.get('message', '')}"[:300]
+    if not isinstance(data, dict):
+        return fallback
+    return redact(f"twilio: {data.get('code')} {data.get('message', '')}")[:300]

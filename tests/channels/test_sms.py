@@ -219,3 +219,23 @@ def test_slow_backend_apologises_then_sends_answer_once(tmp_path: Path) -> None:
                 assert len(twilio.sent) == 1 and len(rasa.calls) == 1
 
     asyncio.run(main())
+
+
+def test_provider_error_is_stored_without_the_phone_number(tmp_path: Path) -> None:
+    """Twilio quotes the number back in its error `message`; what the gateway stores (and
+    the console shows) keeps only its masked form."""
+    from tests.console.test_privacy import refusing_twilio
+
+    async def main() -> None:
+        async with serve(refusing_twilio()) as twilio_url:
+            app = gateway_app(gateway_settings(tmp_path, twilio_api_base_url=twilio_url))
+            async with serve(app):
+                sender = "+8613900001111"
+                store = app.ctx.store
+                conv = store.record_inbound("sms", sender, "转人工", "SM-err").conversation
+                out = await app.ctx.gateway.send_to_conversation(conv.id, "您好")
+                assert out.status == "failed"
+                assert "21211" in out.last_error and "+86*******1111" in out.last_error
+                assert "13900001111" not in out.last_error
+
+    asyncio.run(main())

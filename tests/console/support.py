@@ -12,17 +12,23 @@ from sanic import Sanic
 
 from tests.channels.support import gateway_app, gateway_settings
 
-ADMIN = ("admin", "Admin-pass-2026")
+ADMIN = ("admin", "Hotline-desk-2026")
 STAFF = ("agent1", "Staff-pass-2026")
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def console_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **extra: str) -> str:
-    """Point the console and the handoff store at one temporary database; return its URL."""
+    """Point the console and the handoff store at one temporary database; return its URL.
+
+    The tests talk plain http to 127.0.0.1 and httpx (like any cookie jar) does not send a
+    `Secure` cookie over http, so they run with the local-development switch
+    `CONSOLE_COOKIE_SECURE=false`; the default (Secure) has its own test.
+    """
     url = f"sqlite:///{tmp_path}/gateway.db"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("CONSOLE_ADMIN_USER", ADMIN[0])
     monkeypatch.setenv("CONSOLE_ADMIN_PASSWORD", ADMIN[1])
+    monkeypatch.setenv("CONSOLE_COOKIE_SECURE", "false")
     for key, value in extra.items():
         monkeypatch.setenv(key, value)
     return url
@@ -39,10 +45,11 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-async def sign_in(http: httpx.AsyncClient, user: tuple[str, str] = ADMIN) -> httpx.Response:
-    page = await http.get("/console/login")
+async def sign_in(http: httpx.AsyncClient, user: tuple[str, str] = ADMIN,
+                  headers: dict[str, str] | None = None) -> httpx.Response:
+    page = await http.get("/console/login", headers=headers)
     assert page.status_code == 200
-    return await http.post("/console/login", data={
+    return await http.post("/console/login", headers=headers, data={
         "username": user[0], "password": user[1], "csrf_token": csrf_from(page.text),
         "next": "/console/"})
 

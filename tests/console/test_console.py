@@ -216,7 +216,7 @@ def test_admin_manages_users_and_first_admin_once(tmp_path: Path,
             assert "至少需要" in (await http.get(resp.headers["location"])).text
             resp = await http.post("/console/users", data={
                 "csrf_token": token, "action": "create", "username": "agent7",
-                "password": "Agent7-pass-2026", "role": "staff"})
+                "password": "Window-seat-2026", "role": "staff"})
             assert "已创建用户" in (await http.get(resp.headers["location"])).text
             acc = app.ctx.console_accounts
             assert acc.get_user_by_name("agent7").role == "staff"

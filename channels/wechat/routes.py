@@ -1,4 +1,5 @@
-"""`GET/POST /wechat`: URL verification, signatures, safe mode, the 5-second rule."""
+"""`GET/POST /wechat`: URL verification, the 5-second rule; which requests are accepted is
+`inbound.py` (signatures, message mode, timestamp window) and `replay.py` (nonces)."""
 
 from __future__ import annotations
 
@@ -6,33 +7,23 @@ import asyncio
 import logging
 import time
 
-from sanic import Blueprint, Request
+from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, text
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.utils import check_signature
 
 from channels import texts
 from channels.identity import mask_sender
 from channels.replies import Reply, as_text, text_reply
 from channels.service import Gateway, Intercept, Outcome, server_timing
 from channels.store import Conversation
-from channels.wechat.xmlsafe import XmlRejected, fit_bytes, parse_xml, render_text_reply
+from channels.wechat.inbound import Refused, verify_post
+from channels.wechat.replay import NonceLedger, Seen
+from channels.wechat.signature import url_signature_ok
+from channels.wechat.xmlsafe import fit_bytes, render_text_reply
 
 log = logging.getLogger("channels.wechat")
 bp = Blueprint("wechat")
 CHANNEL = "wechat"
 SUCCESS = "success"
-
-
-def _signature_ok(token: str, args: dict[str, str]) -> bool:
-    try:
-        check_signature(
-            token, args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
-        )
-    except InvalidSignatureException:
-        return False
-    return True
 
 
 def _args(request: Request) -> dict[str, str]:
@@ -45,7 +36,7 @@ async def verify_url(request: Request) -> HTTPResponse:
     if not settings.wechat_enabled:
         return text("wechat channel not configured", status=503)
     args = _args(request)
-    if not _signature_ok(settings.wechat_token, args):
+    if not url_signature_ok(settings.wechat_token, args):
         return text("forbidden", status=403)
     return text(args.get("echostr", ""))
 
@@ -73,37 +64,25 @@ async def receive(request: Request) -> HTTPResponse:
     settings = ctx.settings
     if not settings.wechat_enabled:
         return text("wechat channel not configured", status=503)
-    args = _args(request)
-    if not _signature_ok(settings.wechat_token, args):
-        log.warning("wechat request with bad signature rejected")
-        return text("forbidden", status=403)
     if len(request.body) > settings.max_body_bytes:
         return text("body too large", status=413)
-    crypto: WeChatCrypto | None = ctx.wechat_crypto
-    encrypted = args.get("encrypt_type", "raw") == "aes"
+    args = _args(request)
     try:
-        outer = parse_xml(request.body, max_bytes=settings.max_body_bytes)
-        if encrypted:
-            if crypto is None or "Encrypt" not in outer:
-                return text("safe mode not configured", status=400)
-            inner = crypto.decrypt_message(
-                {"Encrypt": outer["Encrypt"]},
-                args.get("msg_signature", ""),
-                args.get("timestamp", ""),
-                args.get("nonce", ""),
-            )
-            msg = parse_xml(inner, max_bytes=settings.max_body_bytes)
-        else:
-            msg = outer
-    except XmlRejected as exc:
-        log.warning("wechat body rejected: %s", exc)
-        return text("bad request", status=400)
-    except (InvalidSignatureException, InvalidAppIdException):
-        log.warning("wechat message with bad msg_signature or app id rejected")
+        inbound = verify_post(
+            args, request.body, token=settings.wechat_token, crypto=ctx.wechat_crypto,
+            now=time.time(), max_bytes=settings.max_body_bytes,
+        )
+    except Refused as exc:
+        log.warning("wechat request refused (%d): %s", exc.status, exc.reason)
+        return text("forbidden" if exc.status == 403 else "bad request", status=exc.status)
+    gateway: Gateway = ctx.gateway
+    ledger = await _ledger(request.app)
+    # Where the per-message transactions run (inline on SQLite, store threads otherwise).
+    seen = await gateway._db_hot(ledger.record, inbound.timestamp, inbound.nonce, inbound.digest)
+    if seen is Seen.REPLAY:
+        log.warning("wechat request refused (403): nonce replayed with another body")
         return text("forbidden", status=403)
-    except Exception as exc:  # noqa: BLE001 - bad ciphertext / padding from wechatpy
-        log.warning("wechat message could not be decrypted: %s", type(exc).__name__)
-        return text("bad request", status=400)
+    msg, encrypted = inbound.msg, inbound.encrypted
 
     sender = msg.get("FromUserName", "")
     account = msg.get("ToUserName", "")
@@ -111,12 +90,13 @@ async def receive(request: Request) -> HTTPResponse:
     if not sender or not msg_type:
         return text("bad request", status=400)
 
-    gateway: Gateway = ctx.gateway
     budget = settings.wechat_reply_budget_s
     body = ""
     intercept: Intercept | None = None
     if msg_type == "event":
         event = msg.get("Event", "").lower()
+        if seen is Seen.RETRY and event != "subscribe":
+            return text(SUCCESS)  # no dedupe key of its own: acted on already (replay.py)
         if event == "unsubscribe":
             # Nothing more may be sent: pending pushes and staff messages are dropped.
             conv = await asyncio.to_thread(gateway.store.find_conversation, CHANNEL, sender)
@@ -151,10 +131,20 @@ async def receive(request: Request) -> HTTPResponse:
     if content is None:
         return text(SUCCESS)
     xml = render_text_reply(sender, account, int(time.time()), content)
-    if encrypted and crypto is not None:
-        xml = crypto.encrypt_message(xml, args.get("nonce", ""), args.get("timestamp"))
+    if encrypted:
+        xml = ctx.wechat_crypto.encrypt_message(xml, inbound.nonce, str(inbound.timestamp))
     return HTTPResponse(xml, content_type="application/xml",
                         headers={"Server-Timing": server_timing(started, outcome.backend_s)})
+
+
+async def _ledger(app: Sanic) -> NonceLedger:
+    """The app's nonce ledger, its table created on first use (in the store's database)."""
+    ledger: NonceLedger | None = getattr(app.ctx, "wechat_nonces", None)
+    if ledger is None:
+        ledger = NonceLedger(app.ctx.store.engine, app.ctx.settings.database_table_prefix)
+        await asyncio.to_thread(ledger.create)
+        app.ctx.wechat_nonces = ledger
+    return ledger
 
 
 def _reply_text(outcome: Outcome, hotline: str) -> str | None:

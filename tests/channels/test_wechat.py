@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
+import pytest
+from sanic import Sanic
+from sqlalchemy.exc import OperationalError
+
+from channels.store import MessageStore
+from channels.wechat.replay import NonceLedger, Seen
 from channels.wechat.xmlsafe import parse_xml
+from tests.channels.conftest import PG_URL, table_prefix
 from tests.channels.support import (
     AES_KEY,
     WECHAT_TOKEN,
@@ -22,18 +33,24 @@ from tests.channels.support import (
 from tests.channels.wechat_support import (
     ACCOUNT,
     decrypt_reply,
+    encrypt,
     event_xml,
     image_xml,
+    new_nonce,
     plain_request,
+    safe_body,
     safe_request,
     sign,
     text_xml,
 )
 
 
-def test_url_verification(tmp_path: Path) -> None:
+@pytest.mark.parametrize("aes_key", ["", AES_KEY], ids=["plaintext-mode", "safe-mode"])
+def test_url_verification(tmp_path: Path, aes_key: str) -> None:
+    """In safe mode WeChat still verifies the URL with signature + plaintext echostr."""
+
     async def main() -> None:
-        app = gateway_app(gateway_settings(tmp_path))
+        app = gateway_app(gateway_settings(tmp_path, wechat_encoding_aes_key=aes_key))
         async with serve(app) as base, client(base) as http:
             ts, nonce = str(int(time.time())), "n1"
             good = {"signature": sign(WECHAT_TOKEN, ts, nonce), "timestamp": ts,
@@ -251,5 +268,388 @@ def test_cdata_terminator_in_reply_cannot_break_xml(tmp_path: Path) -> None:
                 assert rasa.calls[-1]["message"] == tricky
                 assert reply["Content"] == f"答复：{tricky}"
                 assert reply["MsgType"] == "text"
+
+    asyncio.run(main())
+
+
+# -- issue 12: safe-mode downgrade (H1), replay window (H2), constant-time comparison --------
+def _with_query(path: str, **changes: str | None) -> str:
+    """`path` with query parameters replaced (value) or removed (None)."""
+    route, _, query = path.partition("?")
+    params = dict(parse_qsl(query))
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return f"{route}?{urlencode(params)}"
+
+
+def _stored_texts(app: Sanic) -> list[str]:
+    store = app.ctx.store
+    return [m.text for c in store.list_conversations() for m in store.list_messages(c.id)]
+
+
+@pytest.mark.parametrize("encrypt_type", [None, "raw"], ids=["no-encrypt_type", "raw"])
+def test_plaintext_downgrade_refused_when_aes_key_configured(tmp_path: Path,
+                                                             encrypt_type: str | None) -> None:
+    """H1: a captured safe-mode URL (valid `signature`) with `encrypt_type` stripped or set
+    to raw, and a plaintext body of the attacker's choosing (here: another resident's
+    unsubscribe, and a message), is refused: that signature does not cover the body."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            settings = gateway_settings(tmp_path, rasa_url=rasa_url,
+                                        wechat_encoding_aes_key=AES_KEY)
+            app = gateway_app(settings)
+            async with serve(app) as base, client(base) as http:
+                genuine, body, _, _ = safe_request(text_xml("你好", openid="oVictim"))
+                assert (await http.post(genuine, content=body)).status_code == 200
+                forged_path = _with_query(genuine, encrypt_type=encrypt_type, msg_signature=None)
+                for forged in [event_xml("unsubscribe", openid="oVictim"),
+                               text_xml("我要退保", openid="oVictim")]:
+                    resp = await http.post(forged_path, content=forged.encode())
+                    assert resp.status_code == 403, forged
+                # also with a fresh timestamp/nonce, i.e. not caught as a replay
+                path, forged_body = plain_request(text_xml("伪造消息", openid="oOther"))
+                path = _with_query(path, encrypt_type=encrypt_type)
+                assert (await http.post(path, content=forged_body)).status_code == 403
+                assert len(rasa.calls) == 1
+                assert _stored_texts(app) == ["你好"]
+                assert not app.ctx.store.list_conversations()[0].opted_out
+
+    asyncio.run(main())
+
+
+def test_tampered_encrypted_body_with_old_msg_signature_refused(tmp_path: Path) -> None:
+    """H1: msg_signature covers the Encrypt element: another ciphertext (validly encrypted
+    with the key, or altered bytes) under the captured msg_signature is refused."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            settings = gateway_settings(tmp_path, rasa_url=rasa_url,
+                                        wechat_encoding_aes_key=AES_KEY)
+            app = gateway_app(settings)
+            async with serve(app) as base, client(base) as http:
+                path, body, ts, nonce = safe_request(text_xml("原始消息"))
+                original = parse_xml(body)["Encrypt"]
+                other, _ = encrypt(text_xml("篡改后的消息"), ts, nonce)
+                flipped = ("B" if original[10] != "B" else "C").join(
+                    [original[:10], original[11:]])
+                for encrypted in [other, flipped]:
+                    resp = await http.post(path, content=safe_body(encrypted).encode())
+                    assert resp.status_code == 403
+                assert rasa.calls == [] and app.ctx.store.list_conversations() == []
+                assert (await http.post(path, content=body)).status_code == 200
+                assert _stored_texts(app) == ["原始消息"]
+
+    asyncio.run(main())
+
+
+def test_compatible_mode_reads_only_the_encrypted_part(tmp_path: Path) -> None:
+    """H1: in compatible mode the plaintext fields beside <Encrypt> are not signed: with a
+    key configured only the decrypted part is read (sender and content)."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            settings = gateway_settings(tmp_path, rasa_url=rasa_url,
+                                        wechat_encoding_aes_key=AES_KEY)
+            app = gateway_app(settings)
+            async with serve(app) as base, client(base) as http:
+                path, body, ts, nonce = safe_request(
+                    text_xml("真实问题", openid="oReal"),
+                    plaintext_beside=text_xml("伪造问题", openid="oForged"))
+                resp = await http.post(path, content=body)
+                assert resp.status_code == 200
+                reply = decrypt_reply(resp.text, ts, nonce)
+                assert reply["Content"] == "答复：真实问题" and reply["ToUserName"] == "oReal"
+                assert [c["message"] for c in rasa.calls] == ["真实问题"]
+                assert _stored_texts(app) == ["真实问题"]
+
+    asyncio.run(main())
+
+
+def test_compatible_mode_without_key_reads_plaintext_part(tmp_path: Path) -> None:
+    """Migration: after 兼容模式 is chosen in the admin console and before the key is set
+    here, WeChat sends encrypt_type=aes with both parts; without a key this is plaintext
+    mode, so the plaintext part is read and answered in plaintext (WeChat accepts either)."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url))
+            async with serve(app) as base, client(base) as http:
+                xml = text_xml("迁移期间的问题")
+                path, body, _, _ = safe_request(xml, plaintext_beside=xml)
+                resp = await http.post(path, content=body)
+                assert resp.status_code == 200
+                assert parse_xml(resp.content)["Content"] == "答复：迁移期间的问题"
+                # safe-mode body (Encrypt only) cannot be read without the key
+                path, body, _, _ = safe_request(text_xml("只有密文"))
+                assert (await http.post(path, content=body)).status_code == 400
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("mode", ["plaintext", "safe"])
+@pytest.mark.parametrize("offset", ["epoch+1", "now+301", "now-301", "not-a-number"])
+def test_timestamp_outside_window_refused(tmp_path: Path, mode: str, offset: str) -> None:
+    """H2: correctly signed requests with a timestamp outside ±300 s (or none readable) are
+    refused before anything is stored; inside the window they are accepted."""
+    now = int(time.time())
+    timestamp = {"epoch+1": "1", "now+301": str(now + 301), "now-301": str(now - 301),
+                 "not-a-number": "17e8"}[offset]
+
+    def build(ts: str, content: str) -> tuple[str, bytes]:
+        if mode == "safe":
+            path, body, _, _ = safe_request(text_xml(content), timestamp=ts)
+            return path, body
+        return plain_request(text_xml(content), timestamp=ts)
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            key = AES_KEY if mode == "safe" else ""
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url,
+                                               wechat_encoding_aes_key=key))
+            async with serve(app) as base, client(base) as http:
+                path, body = build(timestamp, "过期的请求")
+                assert (await http.post(path, content=body)).status_code == 403
+                assert rasa.calls == [] and app.ctx.store.list_conversations() == []
+                path, body = build(str(int(time.time()) - 290), "窗口内的请求")
+                assert (await http.post(path, content=body)).status_code == 200
+                assert _stored_texts(app) == ["窗口内的请求"]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("nonce", ["n" * 65, "12 34", "1234\x00", "é1234"],
+                         ids=["too-long", "space", "nul", "non-ascii"])
+def test_malformed_nonce_refused(tmp_path: Path, nonce: str) -> None:
+    """A correctly signed request whose nonce cannot be a WeChat nonce gets 403, not a 500
+    from the nonce ledger (PostgreSQL refuses NUL in text)."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url))
+            async with serve(app) as base, client(base) as http:
+                path, body = plain_request(text_xml("你好"), nonce=nonce)
+                assert (await http.post(path, content=body)).status_code == 403
+                assert rasa.calls == [] and app.ctx.store.list_conversations() == []
+
+    asyncio.run(main())
+
+
+def test_replayed_nonce_with_different_body_refused(tmp_path: Path) -> None:
+    """H2: plaintext mode (no key): a captured signed URL replayed with another body —
+    another message, or the resident's unsubscribe — is refused; only the first is kept."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url))
+            async with serve(app) as base, client(base) as http:
+                ts, nonce = str(int(time.time())), new_nonce()
+                path, body = plain_request(text_xml("真实消息"), timestamp=ts, nonce=nonce)
+                assert (await http.post(path, content=body)).status_code == 200
+                for forged in [text_xml("伪造消息"), event_xml("unsubscribe")]:
+                    resp = await http.post(path, content=forged.encode())
+                    assert resp.status_code == 403
+                assert [c["message"] for c in rasa.calls] == ["真实消息"]
+                assert _stored_texts(app) == ["真实消息"]
+                assert not app.ctx.store.list_conversations()[0].opted_out
+
+    asyncio.run(main())
+
+
+def test_replayed_unsubscribe_after_resubscribe_does_nothing(tmp_path: Path) -> None:
+    """H2: an unsubscribe has no dedupe key of its own; replaying the identical request
+    after the resident subscribed again must not opt them out."""
+
+    async def main() -> None:
+        async with serve(FakeRasa().app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url,
+                                               wechat_encoding_aes_key=AES_KEY))
+            async with serve(app) as base, client(base) as http:
+                now = int(time.time())
+                path, body, _, _ = safe_request(event_xml("subscribe", create_time=now - 60))
+                await http.post(path, content=body)
+                unsub_path, unsub_body, _, _ = safe_request(
+                    event_xml("unsubscribe", create_time=now - 30))
+                assert (await http.post(unsub_path, content=unsub_body)).text == "success"
+                conv = app.ctx.store.list_conversations()[0]
+                assert app.ctx.store.get_conversation(conv.id).opted_out
+                path, body, _, _ = safe_request(event_xml("subscribe", create_time=now))
+                await http.post(path, content=body)
+                assert not app.ctx.store.get_conversation(conv.id).opted_out
+                replay = await http.post(unsub_path, content=unsub_body)
+                assert replay.status_code == 200 and replay.text == "success"
+                assert not app.ctx.store.get_conversation(conv.id).opted_out
+
+    asyncio.run(main())
+
+
+def test_wechat_retry_is_answered_once(tmp_path: Path) -> None:
+    """WeChat's own retries (same timestamp, nonce, signatures and body) are not refused as
+    replays: the first is answered, the retries get `success`, the bot is asked once."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url,
+                                               wechat_encoding_aes_key=AES_KEY))
+            async with serve(app) as base, client(base) as http:
+                path, body, ts, nonce = safe_request(text_xml("重试的问题"))
+                first = await http.post(path, content=body)
+                assert decrypt_reply(first.text, ts, nonce)["Content"] == "答复：重试的问题"
+                for _ in range(3):
+                    again = await http.post(path, content=body)
+                    assert again.status_code == 200 and again.text == "success"
+                assert len(rasa.calls) == 1
+                assert app.ctx.store.count_by_status() == {"delivered": 1}
+
+    asyncio.run(main())
+
+
+def test_retry_after_failed_first_attempt_is_processed(tmp_path: Path) -> None:
+    """The first attempt got a 503 (message log unreachable) after its nonce was recorded:
+    WeChat's identical retry must be processed, not refused or swallowed."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url,
+                                               wechat_encoding_aes_key=AES_KEY))
+            store = app.ctx.store
+            real = store.record_inbound
+            failures = [OperationalError("INSERT", {}, Exception("database is locked"))]
+
+            def flaky(*args: Any, **kwargs: Any) -> Any:
+                if failures:
+                    raise failures.pop()
+                return real(*args, **kwargs)
+
+            store.record_inbound = flaky
+            async with serve(app) as base, client(base) as http:
+                path, body, ts, nonce = safe_request(text_xml("第一次失败"))
+                assert (await http.post(path, content=body)).status_code == 503
+                retry = await http.post(path, content=body)
+                assert retry.status_code == 200
+                assert decrypt_reply(retry.text, ts, nonce)["Content"] == "答复：第一次失败"
+                assert len(rasa.calls) == 1
+
+    asyncio.run(main())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Settings for two gateway workers on one database."""
+    url = f"sqlite:///{tmp_path}/shared.db" if request.param == "sqlite" else PG_URL
+    yield {"database_url": url, "database_table_prefix": table_prefix()}
+
+
+def test_replay_to_another_worker_refused(tmp_path: Path, shared_database: dict[str, str]) -> None:
+    """H2 with WORKERS=N: the nonce ledger is in the shared database, so a replay sent to
+    another worker is refused as well, and WeChat's retry there is still a duplicate."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            apps = [gateway_app(gateway_settings(tmp_path / str(i), rasa_url=rasa_url,
+                                                 **shared_database)) for i in range(2)]
+            try:
+                async with serve(apps[0]) as base0, serve(apps[1]) as base1, \
+                        client(base0) as one, client(base1) as two:
+                    ts, nonce = str(int(time.time())), new_nonce()
+                    path, body = plain_request(text_xml("真实消息"), timestamp=ts, nonce=nonce)
+                    assert (await one.post(path, content=body)).status_code == 200
+                    forged = await two.post(path, content=text_xml("伪造消息").encode())
+                    assert forged.status_code == 403
+                    retry = await two.post(path, content=body)
+                    assert retry.status_code == 200 and retry.text == "success"
+                    assert [c["message"] for c in rasa.calls] == ["真实消息"]
+            finally:
+                for app in apps:
+                    ledger = getattr(app.ctx, "wechat_nonces", None)
+                    if ledger is not None:
+                        ledger.drop()
+                for app in apps:
+                    app.ctx.store.close()
+                apps[0].ctx.store.drop_all()
+                for app in apps:
+                    app.ctx.store.engine.dispose()
+
+    for i in range(2):
+        (tmp_path / str(i)).mkdir()
+    asyncio.run(main())
+
+
+def test_nonce_ledger_first_retry_replay_expiry(store: MessageStore) -> None:
+    """The ledger alone, on SQLite and PostgreSQL: concurrent first sights of one pair give
+    exactly one FIRST; expired pairs are deleted."""
+    prefix = table_prefix()
+    ledger = NonceLedger(store.engine, prefix)
+    ledger.create()
+    try:
+        now = time.time()
+        ts = int(now)
+        results: list[Seen] = []
+        barrier = threading.Barrier(6)
+
+        def record() -> None:
+            barrier.wait()
+            results.append(ledger.record(ts, "123456789", "a" * 64, now))
+
+        threads = [threading.Thread(target=record) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(r.value for r in results) == ["first"] + ["retry"] * 5
+        assert ledger.record(ts, "123456789", "b" * 64, now) is Seen.REPLAY
+        assert ledger.record(ts + 1, "123456789", "b" * 64, now) is Seen.FIRST
+        later = NonceLedger(store.engine, prefix)  # another process: cleans on first use
+        assert later.record(ts + 400, "987654321", "c" * 64, now + 400) is Seen.FIRST
+        assert later.count() == 1
+    finally:
+        ledger.drop()
+
+
+def test_signatures_compared_in_constant_time(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Low: `signature` (GET and POST) and `msg_signature` are checked with
+    hmac.compare_digest, observed by wrapping it; a wrong one is still refused."""
+    compared: list[bytes] = []
+    real = hmac.compare_digest
+
+    def recording(a: Any, b: Any) -> bool:
+        compared.append(b if isinstance(b, bytes) else str(b).encode())
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", recording)
+
+    async def main() -> None:
+        async with serve(FakeRasa().app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url,
+                                               wechat_encoding_aes_key=AES_KEY))
+            async with serve(app) as base, client(base) as http:
+                ts, nonce = str(int(time.time())), new_nonce()
+                url_sig = sign(WECHAT_TOKEN, ts, nonce)
+                get = {"signature": url_sig, "timestamp": ts, "nonce": nonce, "echostr": "e"}
+                assert (await http.get(f"/wechat?{urlencode(get)}")).text == "e"
+                assert url_sig.encode() in compared
+                compared.clear()
+                path, body, ts, nonce = safe_request(text_xml("你好"))
+                assert (await http.post(path, content=body)).status_code == 200
+                query = dict(parse_qsl(path.partition("?")[2]))
+                assert query["signature"].encode() in compared
+                assert query["msg_signature"].encode() in compared
+                good = query["msg_signature"]
+                wrong = _with_query(path, msg_signature=good[:-1] + ("1" if good[-1] == "0" else "0"))
+                assert (await http.post(wrong, content=body)).status_code == 403
 
     asyncio.run(main())

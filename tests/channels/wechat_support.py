@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from urllib.parse import urlencode
 
@@ -62,9 +63,15 @@ def image_xml(openid: str = "oUser123") -> str:
     )
 
 
-def plain_request(xml: str, token: str = WECHAT_TOKEN) -> tuple[str, bytes]:
+def new_nonce() -> str:
+    """A fresh nonce, as WeChat sends with every request (a 9-10 digit random number)."""
+    return str(secrets.randbelow(9 * 10**9) + 10**9)
+
+
+def plain_request(xml: str, token: str = WECHAT_TOKEN, *, timestamp: str | None = None,
+                  nonce: str | None = None) -> tuple[str, bytes]:
     """Path with query string and body, as WeChat sends a plaintext-mode message."""
-    timestamp, nonce = str(int(time.time())), "nonce123"
+    timestamp, nonce = timestamp or str(int(time.time())), nonce or new_nonce()
     query = {
         "signature": sign(token, timestamp, nonce),
         "timestamp": timestamp,
@@ -78,15 +85,23 @@ def crypto() -> WeChatCrypto:
     return WeChatCrypto(WECHAT_TOKEN, AES_KEY, WECHAT_APP_ID)
 
 
-def safe_request(xml: str, *, forge_msg_signature: bool = False) -> tuple[str, bytes, str, str]:
-    """A safe-mode (AES) message built with wechatpy's WeChatCrypto."""
-    timestamp, nonce = str(int(time.time())), "nonce456"
+def encrypt(xml: str, timestamp: str, nonce: str) -> tuple[str, str]:
+    """wechatpy's Encrypt element for `xml` and its msg_signature."""
     envelope = parse_xml(crypto().encrypt_message(xml, nonce, timestamp))
-    body = (
-        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-        f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
-    )
-    msg_signature = envelope["MsgSignature"]
+    return envelope["Encrypt"], envelope["MsgSignature"]
+
+
+def safe_request(xml: str, *, forge_msg_signature: bool = False, timestamp: str | None = None,
+                 nonce: str | None = None,
+                 plaintext_beside: str | None = None) -> tuple[str, bytes, str, str]:
+    """A safe-mode (AES) message built with wechatpy's WeChatCrypto.
+
+    `plaintext_beside`: a compatible-mode body, the plaintext fields of that XML message
+    next to the Encrypt element (WeChat sends the same message in both).
+    """
+    timestamp, nonce = timestamp or str(int(time.time())), nonce or new_nonce()
+    encrypted, msg_signature = encrypt(xml, timestamp, nonce)
+    body = safe_body(encrypted, plaintext_beside)
     if forge_msg_signature:
         msg_signature = "0" * 40
     query = {
@@ -98,6 +113,13 @@ def safe_request(xml: str, *, forge_msg_signature: bool = False) -> tuple[str, b
         "msg_signature": msg_signature,
     }
     return f"/wechat?{urlencode(query)}", body.encode(), timestamp, nonce
+
+
+def safe_body(encrypted: str, plaintext_beside: str | None = None) -> str:
+    fields = f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+    if plaintext_beside is not None:
+        fields = plaintext_beside.removeprefix("<xml>").removesuffix("</xml>")
+    return f"<xml>{fields}<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
 
 
 def decrypt_reply(xml: str, timestamp: str, nonce: str) -> dict[str, str]:

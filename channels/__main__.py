@@ -12,12 +12,17 @@ from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
 from channels.app import app_from_env, configure_logging, configure_process, create_app
+from channels.identity import SecretUnavailable, load_sender_hash_secret
 from channels.settings import Settings
 
 
 def main() -> None:
     configure_logging()
     settings = Settings.from_env()
+    try:  # once here, before any worker starts: a clear message instead of N tracebacks
+        load_sender_hash_secret(settings.sender_hash_secret, settings.sender_hash_secret_file)
+    except SecretUnavailable as exc:
+        raise SystemExit(f"channels: cannot start: {exc}") from None
     configure_process(settings)
     workers = int(os.environ.get("WORKERS", "1") or 1)
     if workers <= 1:

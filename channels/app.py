@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import importlib
 import itertools
@@ -29,7 +30,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from channels import health
 from channels.api import routes as api_routes
-from channels.identity import install_log_redaction
+from channels.identity import install_log_redaction, load_sender_hash_secret
 from channels.rasa_client import RasaClient
 from channels.ratelimit import ApiGuard
 from channels.service import Gateway, Outbound
@@ -85,6 +86,9 @@ def create_app(
     retry_worker: bool = True,
 ) -> Sanic:
     settings = settings or Settings.from_env()
+    # Configured, or generated once per installation; SecretUnavailable: do not start.
+    settings = dataclasses.replace(settings, sender_hash_secret=load_sender_hash_secret(
+        settings.sender_hash_secret, settings.sender_hash_secret_file))
     app = Sanic(name or f"channels_{next(_names)}")
     install_log_redaction()  # after Sanic() has set up its own log handlers
     app.config.REQUEST_MAX_SIZE = max(settings.max_body_bytes, 1024) * 2

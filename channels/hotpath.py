@@ -56,6 +56,7 @@ class HotPath:
         self.manual_checkpoints = False
         self._checkpoint_conn: Any = None
         self.conv_cols = [c.name for c in conversations.c]
+        self.conv_token_index = self.conv_cols.index("token_hash")
         self.msg_cols = [c.name for c in messages.c]
         self._conv_convert = self._converters(conversations)
         self._msg_convert = self._converters(messages)
@@ -70,9 +71,12 @@ class HotPath:
         self.sql_insert_conv = self._sql(
             f"INSERT INTO {conv} (channel, sender_hash, sender_masked, reply_address, "
             f"taken_over, opted_out, last_inbound_at, pushes_since_inbound, created_at, "
-            f"updated_at) VALUES (:channel, :sender_hash, :sender_masked, :address, :no, :no, "
-            f":now, 0, :now, :now) ON CONFLICT (channel, sender_hash) DO NOTHING "
-            f"RETURNING {conv_ret}"
+            f"updated_at, token_hash) VALUES (:channel, :sender_hash, :sender_masked, :address, "
+            f":no, :no, :now, 0, :now, :now, :token_hash) ON CONFLICT (channel, sender_hash) "
+            f"DO NOTHING RETURNING {conv_ret}"
+        )
+        self.sql_set_token = self._sql(
+            f"UPDATE {conv} SET token_hash = :token_hash WHERE id = :cid AND token_hash IS NULL"
         )
         self.sql_insert_msg = self._sql(
             f"INSERT INTO {msg} (conversation_id, channel, direction, author, external_id, "

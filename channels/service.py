@@ -39,8 +39,10 @@ from channels.store import (
     HANDLED,
     PENDING,
     Conversation,
+    Inbound,
     Message,
     MessageStore,
+    TokenCheck,
 )
 from channels.store_threads import Periodic, StoreThreads
 
@@ -78,6 +80,7 @@ class Outcome:
     conversation: Conversation
     replies: list[Reply] = field(default_factory=list)
     backend_s: float | None = None  # time spent waiting for Rasa (for Server-Timing)
+    token_issued: bool = False  # the conversation got the caller's new token (web/API)
 
 
 def server_timing(started: float, backend_s: float | None) -> str:
@@ -131,11 +134,22 @@ class Gateway:
         *,
         budget_s: float,
         intercept: Intercept | None = None,
+        token: TokenCheck | None = None,
     ) -> Outcome:
+        """`token`: the conversation-token rule of web/API messages (`store.TokenCheck`);
+        raises `store.TokenRefused` (nothing stored) when the caller may not continue."""
         inbound = await self._db_hot(
-            self.store.record_inbound, channel, sender, text, external_id
+            self.store.record_inbound, channel, sender, text, external_id, token
         )
+        outcome = await self._handle(inbound, text, budget_s, intercept)
+        outcome.token_issued = inbound.token_issued
+        return outcome
+
+    async def _handle(
+        self, inbound: Inbound, text: str, budget_s: float, intercept: Intercept | None
+    ) -> Outcome:
         msg, conv = inbound.message, inbound.conversation
+        channel = msg.channel
         if inbound.duplicate:
             log.info("duplicate %s message %s ignored", channel, msg.id)
             return Outcome("duplicate", msg, conv)

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, fields
 
 from actions.render.catalog import hotline as catalog_hotline
 
-DEV_HASH_SECRET = "dev-only-sender-hash-secret"
-
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -49,8 +47,11 @@ class Settings:
     # SQLite only: FULL fsyncs every commit (a stored message survives a power cut), NORMAL
     # only at checkpoints (survives a crash of the gateway, not of the machine).
     sqlite_synchronous: str = "NORMAL"
-    # HMAC key for resident identifiers (phone numbers, openids) in the message log.
-    sender_hash_secret: str = DEV_HASH_SECRET
+    # HMAC key for resident identifiers (phone numbers, openids) in the message log. Empty:
+    # the key in `sender_hash_secret_file` (relative to the working directory), generated
+    # once; the gateway refuses to start if neither works.
+    sender_hash_secret: str = field(default="", repr=False)
+    sender_hash_secret_file: str = "var/sender-hash-secret"
 
     rasa_url: str = "http://localhost:5005"
     # How long one Rasa call may take in the background before the message is left pending.
@@ -84,6 +85,9 @@ class Settings:
     trusted_proxies: str = ""
     # Keys for server-to-server callers of /api/* (comma-separated); when set, /api/* needs one.
     api_keys: str = field(default="", repr=False)
+    # Sites allowed to embed the widget (origins, comma-separated); empty: only the origin
+    # of `public_base_url`; "*": any site (only when set explicitly).
+    widget_allowed_origins: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))

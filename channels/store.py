@@ -20,6 +20,11 @@ worker's claim simply expires. Duplicates are refused by the unique
 Resident identifiers: `conversations.sender_hash` (keyed HMAC, see `channels.identity`) is
 the lookup key, `sender_masked` the display form, and `reply_address` the raw phone number
 or openid, kept only because replies must be sent to it; never show or log it.
+`conversations.token_hash` is the SHA-256 of a web/API conversation's `conversation_token`
+(`TokenCheck`): whoever continues or reads such a conversation must present the token.
+
+Schema changes: `create_all` creates missing tables and adds the columns later versions
+added to existing ones (`token_hash`), so a database of an older version keeps working.
 
 API for the staff console (issue 5): `list_conversations`, `get_conversation`,
 `list_messages`, `set_taken_over`; to write to a resident use
@@ -29,7 +34,7 @@ API for the staff console (issue 5): `list_conversations`, `get_conversation`,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,16 +55,18 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     or_,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from channels.hotpath import HotPath, Rollback
 from channels.identity import conversation_id as make_conversation_key
-from channels.identity import hash_sender, mask_sender
+from channels.identity import digests_match, hash_sender, mask_sender
 
 PENDING = "pending"
 ANSWERED = "answered"
@@ -85,6 +92,7 @@ class Conversation:
     pushes_since_inbound: int
     created_at: datetime
     updated_at: datetime
+    token_hash: str | None = field(default=None, repr=False)  # never in public()
 
     @property
     def key(self) -> str:
@@ -146,6 +154,22 @@ class Inbound:
     message: Message
     conversation: Conversation
     duplicate: bool
+    token_issued: bool = False  # the conversation got `TokenCheck.new_hash` with this message
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The conversation-token rule of one inbound web/API message (see `record_inbound`)."""
+
+    presented_hash: str | None  # digest of the token the caller sent, None if none
+    new_hash: str  # digest of a fresh token, stored if the conversation has none yet
+
+
+class TokenRefused(Exception):  # noqa: N818 - a refusal, not a malfunction
+    """The conversation has a token and the caller did not present it: nothing was stored."""
+
+
+_REFUSED = object()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -164,6 +188,8 @@ class MessageStore:
         engine: Engine | None = None,
         sqlite_synchronous: str = "NORMAL",
     ) -> None:
+        if not hash_secret:
+            raise ValueError("hash_secret is empty: see channels.identity.load_sender_hash_secret")
         self.database_url = database_url
         self.hash_secret = hash_secret
         self.claim_ttl = timedelta(seconds=claim_ttl_s)
@@ -190,6 +216,7 @@ class MessageStore:
             Column("pushes_since_inbound", Integer, nullable=False, default=0),
             Column("created_at", DateTime, nullable=False),
             Column("updated_at", DateTime, nullable=False),
+            Column("token_hash", String(64)),
             UniqueConstraint("channel", "sender_hash", name=f"{p}uq_conv_sender"),
         )
         self.messages = Table(
@@ -223,8 +250,37 @@ class MessageStore:
         self._hot = HotPath(self.engine, self.conversations, self.messages)
 
     # -- schema ---------------------------------------------------------------------------
+    # Columns added after the first release: (table, column) → DDL type; nullable, no default.
+    ADDED_COLUMNS = {("conversations", "token_hash"): "VARCHAR(64)"}
+
     def create_all(self) -> None:
-        self.metadata.create_all(self.engine)
+        """Create missing tables, then add the columns an older version's tables lack."""
+        for attempt in range(len(self.metadata.tables) + 1):
+            try:
+                self.metadata.create_all(self.engine)
+                break
+            except DBAPIError:
+                # Another worker created a table between the check and the CREATE: look again.
+                if attempt == len(self.metadata.tables):
+                    raise
+        for (table_attr, column), ddl_type in self.ADDED_COLUMNS.items():
+            self._add_column(getattr(self, table_attr), column, ddl_type)
+
+    def _add_column(self, table: Table, column: str, ddl_type: str) -> None:
+        def present() -> bool:
+            return column in {c["name"] for c in inspect(self.engine).get_columns(table.name)}
+
+        if present():
+            return
+        prep = self.engine.dialect.identifier_preparer
+        sql = (f"ALTER TABLE {prep.format_table(table)} ADD COLUMN "
+               f"{prep.quote(column)} {ddl_type}")
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text(sql))
+        except DBAPIError:
+            if not present():  # not another worker adding it at the same moment
+                raise
 
     def drop_all(self) -> None:
         self.metadata.drop_all(self.engine)
@@ -239,13 +295,24 @@ class MessageStore:
 
     # -- inbound --------------------------------------------------------------------------
     def record_inbound(
-        self, channel: str, sender: str, text_: str, external_id: str | None
+        self,
+        channel: str,
+        sender: str,
+        text_: str,
+        external_id: str | None,
+        token: TokenCheck | None = None,
     ) -> Inbound:
         """Store an inbound message before anything else happens to it.
 
         One transaction: touch (or create) the conversation, insert the message already
         claimed by the caller (status `pending`). If `(channel, external_id)` was seen before,
         nothing changes and the earlier message is returned with `duplicate=True`.
+
+        With `token` (web and API messages): a new conversation is created with
+        `token.new_hash`, and so is one from before tokens existed (`token_issued`); an
+        existing conversation with a token takes the message only if `token.presented_hash`
+        matches it, else nothing is stored and `TokenRefused` is raised. Checked inside the
+        transaction, so two first messages racing for one sender cannot both get a token.
         """
         hot = self._hot
         now = utcnow()
@@ -256,12 +323,27 @@ class MessageStore:
             "now": hot.dt(now),
         }
 
-        def work(cur: Any) -> tuple[Any, Any]:
+        def work(cur: Any) -> tuple[Any, Any, bool]:
+            issued = False
             conv_row = cur.execute(hot.sql_touch_conv, params).fetchone()
             if conv_row is None:
                 cur.execute(hot.sql_insert_conv, {**params, "sender_masked": mask_sender(sender),
-                                                  "no": False})
-                conv_row = cur.fetchone() or cur.execute(hot.sql_touch_conv, params).fetchone()
+                                                  "no": False,
+                                                  "token_hash": token and token.new_hash})
+                conv_row = cur.fetchone()
+                issued = conv_row is not None and token is not None
+                conv_row = conv_row or cur.execute(hot.sql_touch_conv, params).fetchone()
+            if token is not None and not issued:
+                stored = conv_row[hot.conv_token_index]
+                if stored is None:  # a conversation from before tokens: it gets one now
+                    cur.execute(hot.sql_set_token, {"cid": conv_row[0],
+                                                    "token_hash": token.new_hash})
+                    if cur.rowcount != 1:
+                        raise Rollback(_REFUSED)
+                    conv_row = cur.execute(hot.sql_conv_by_id, {"cid": conv_row[0]}).fetchone()
+                    issued = True
+                elif not digests_match(stored, token.presented_hash):
+                    raise Rollback(_REFUSED)
             msg_row = cur.execute(hot.sql_insert_msg, {
                 "cid": conv_row[0],
                 "channel": channel,
@@ -271,16 +353,18 @@ class MessageStore:
                 "claimed_until": hot.dt(now + self.claim_ttl),
                 "now": params["now"],
             }).fetchone()
-            if msg_row is None:  # a duplicate: undo the conversation touch
+            if msg_row is None:  # a duplicate: undo the conversation touch (and any token)
                 raise Rollback(None)
-            return conv_row, msg_row
+            return conv_row, msg_row, issued
 
         stored = hot.run(work)
+        if stored is _REFUSED:
+            raise TokenRefused(channel)
         if stored is None:
             return self._duplicate(channel, external_id)
-        conv_row, msg_row = stored
+        conv_row, msg_row, issued = stored
         return Inbound(_message(hot.msg_row(msg_row)), _conversation(hot.conv_row(conv_row)),
-                       duplicate=False)
+                       duplicate=False, token_issued=issued)
 
     def _duplicate(self, channel: str, external_id: str | None) -> Inbound:
         """The earlier copy of a message and its (untouched) conversation."""
@@ -563,7 +647,10 @@ def _make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # hide_parameters: an error's message (and so a logged traceback) never quotes the
+        # statement's values, which may be phone numbers or openids.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -576,7 +663,8 @@ def _make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=True)
 
 
 def _conversation(row: Any) -> Conversation:

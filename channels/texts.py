@@ -49,3 +49,8 @@ def rate_limited(retry_after_s: str, hotline: str) -> str:
 
 
 API_KEY_REQUIRED = "该接口需要有效的 API 密钥（请求头 Authorization: Bearer <密钥>）。"
+
+# The conversation token of the JSON API and the widget (channels/api/routes.py).
+CONVERSATION_TOKEN_REQUIRED = "需要会话凭证（conversation_token）才能查看该对话。"
+CONVERSATION_TOKEN_INVALID = "会话凭证无效，无法查看该对话。"
+CONVERSATION_TOKEN_REFUSED = "会话凭证缺失或无效，无法继续该对话。请刷新页面，开始新的对话。"

@@ -1,21 +1,33 @@
 """`POST /api/chat` and `GET /api/chat/updates` (JSON).
 
 Request: `{"sender": "<id>", "message": "<text>", "channel": "web"|"console",
-"message_id"?: "<client id for idempotent retries>"}`.
+"message_id"?: "<client id for idempotent retries>", "conversation_token"?: "<token>"}`.
 Response: `{"status": "answered"|"pending"|"duplicate"|"staff", "message_id": <int>,
-"messages": [{"text", "buttons": [{"title", "payload"}], "links": [{"title", "url"}]}]}`.
+"messages": [{"text", "buttons": [{"title", "payload"}], "links": [{"title", "url"}]}],
+"conversation_token"?: "<token>"}`.
 Errors: 4xx with `{"error": {"code", "message"}}`; the message is Chinese, fit to show.
 Too many requests from one resident or one client IP: 429 `rate_limited` with `Retry-After`;
 with `API_KEYS` set, `/api/*` answers 401 without a valid `Authorization: Bearer <key>` (or
 `X-API-Key`). The widget's `/widget/chat` and `/widget/updates` call `handle_chat` /
 `handle_updates` directly: rate-limited, no key (see `channels/ratelimit.py`).
 A `pending` answer arrives later: poll `GET /api/chat/updates?sender=&channel=&after=<id>`.
+
+Conversation token: the first reply of a conversation carries `conversation_token`, a secret
+the caller keeps; it goes with every later message and every `updates` call, as header
+`X-Conversation-Token` (or body field / query parameter `conversation_token`). Without it
+`updates` answers 401 `conversation_token_required`, with a wrong one 403
+`conversation_token_invalid`, and a new message to that conversation is refused with 403
+`conversation_token_invalid` (nothing stored): a sender id alone neither reads nor continues
+a conversation. A conversation from before tokens gets one with its next reply. Lost the
+first reply (and so the token)? Start over with a new sender id.
+
+Channel `console` only for callers with an API key; the widget and keyless callers are `web`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 import re
 import time
 from typing import Any
@@ -25,13 +37,21 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from channels import texts
+from channels.api import jsonbody
+from channels.identity import digests_match, new_conversation_token, token_digest
 from channels.ratelimit import ApiGuard, Decision, client_ip
 from channels.replies import text_reply
 from channels.service import Gateway, server_timing
+from channels.store import TokenCheck, TokenRefused
 
 bp = Blueprint("api", url_prefix="/api")
 API_CHANNELS = ("web", "console")
-_SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+PUBLIC_CHANNELS = ("web",)  # the widget's and keyless callers' only channel
+# fullmatch: `$` would also match before a final "\n" ("abc\n" was a second conversation)
+_SENDER_RE = re.compile(r"[A-Za-z0-9_.:@\-]{1,128}")
+_AFTER_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only; below 2**63 for the database
+TOKEN_HEADER = "x-conversation-token"
+EXTERNAL_ID_MAX = 128  # messages.external_id
 
 
 def error(
@@ -79,31 +99,90 @@ def _sender_limited(request: Request, kind: str, channel: str, sender: str) -> H
     return None if decision.allowed else _limited(request, decision)
 
 
-def _validate(payload: Any, max_chars: int) -> tuple[dict[str, str] | None, HTTPResponse | None]:
+def channels_for(keyed: bool) -> tuple[str, ...]:
+    """`console` conversations only for callers with an API key (never the widget)."""
+    return API_CHANNELS if keyed else PUBLIC_CHANNELS
+
+
+def _sender_ok(sender: object) -> bool:
+    return isinstance(sender, str) and _SENDER_RE.fullmatch(sender) is not None
+
+
+def _invalid_sender() -> HTTPResponse:
+    return error(400, "invalid_sender", "sender 必须是 1-128 位字母、数字或 _.:@- 组成的字符串")
+
+
+def _invalid_channel(allowed: tuple[str, ...]) -> HTTPResponse:
+    return error(400, "invalid_channel", f"channel 只能是 {' 或 '.join(allowed)}")
+
+
+def _storable(text: str) -> str:
+    """A lone surrogate (JSON `"\\ud800"`) cannot be stored as UTF-8, NUL not in PostgreSQL
+    text: both become U+FFFD, so the resident's message is kept instead of failing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", "\ufffd")
+
+
+def _client_id_ok(value: object) -> bool:
+    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isprintable():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _validate(
+    payload: Any, max_chars: int, allowed: tuple[str, ...]
+) -> tuple[dict[str, Any] | None, HTTPResponse | None]:
     if not isinstance(payload, dict):
         return None, error(400, "invalid_json", "请求体必须是 JSON 对象")
     sender = payload.get("sender")
     message = payload.get("message")
     channel = payload.get("channel", "web")
     client_id = payload.get("message_id")
-    if not isinstance(sender, str) or not _SENDER_RE.match(sender):
-        return None, error(
-            400, "invalid_sender", "sender 必须是 1-128 位字母、数字或 _.:@- 组成的字符串"
-        )
+    token = payload.get("conversation_token")
+    if not _sender_ok(sender):
+        return None, _invalid_sender()
     if not isinstance(message, str) or not message.strip():
         return None, error(400, "empty_message", "message 不能为空")
     if len(message) > max_chars:
         return None, error(413, "message_too_long", f"message 不能超过 {max_chars} 个字符")
-    if channel not in API_CHANNELS:
-        return None, error(400, "invalid_channel", "channel 只能是 web 或 console")
-    if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64):
-        return None, error(400, "invalid_message_id", "message_id 必须是不超过 64 位的字符串")
+    if channel not in allowed:
+        return None, _invalid_channel(allowed)
+    if client_id is not None and not _client_id_ok(client_id):
+        return None, error(400, "invalid_message_id", "message_id 必须是不超过 64 位的可见字符")
+    if token is not None and not isinstance(token, str):
+        return None, error(400, "invalid_token", "conversation_token 必须是字符串")
     return {
         "sender": sender,
-        "message": message.strip(),
+        "message": _storable(message).strip(),
         "channel": channel,
         "message_id": client_id or "",
+        "token": token or None,
     }, None
+
+
+def _external_id(sender: str, client_id: str) -> str | None:
+    """The dedupe key of an API message: `<sender>:<message_id>`, hashed when longer than
+    the column (a 128-character sender and a 64-character id)."""
+    if not client_id:
+        return None
+    key = f"{sender}:{client_id}"
+    if len(key) <= EXTERNAL_ID_MAX:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _token_check(presented: str | None) -> tuple[TokenCheck, str]:
+    """The rule for one message and the fresh token it may issue (see `MessageStore`)."""
+    fresh = new_conversation_token()
+    digest = token_digest(presented) if presented else None
+    return TokenCheck(presented_hash=digest, new_hash=token_digest(fresh)), fresh
 
 
 @bp.post("/chat")
@@ -124,24 +203,28 @@ async def handle_chat(request: Request, *, keyed: bool = False) -> HTTPResponse:
     if len(request.body) > settings.max_body_bytes:
         return error(413, "body_too_large", "请求体过大")
     try:
-        payload = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        payload = jsonbody.loads(request.body)
+    except jsonbody.InvalidJson:
         return error(400, "invalid_json", "请求体不是合法的 JSON")
-    data, problem = _validate(payload, settings.max_message_chars)
+    data, problem = _validate(payload, settings.max_message_chars, channels_for(keyed))
     if problem is not None or data is None:
         return problem or error(400, "invalid_request", "请求无效")
     limited = _sender_limited(request, "chat", data["channel"], data["sender"])
     if limited is not None:
         return limited
     gateway: Gateway = request.app.ctx.gateway
-    external_id = f"{data['sender']}:{data['message_id']}" if data["message_id"] else None
-    outcome = await gateway.receive(
-        data["channel"],
-        data["sender"],
-        data["message"],
-        external_id,
-        budget_s=settings.sync_reply_budget_s,
-    )
+    check, fresh_token = _token_check(request.headers.get(TOKEN_HEADER) or data["token"])
+    try:
+        outcome = await gateway.receive(
+            data["channel"],
+            data["sender"],
+            data["message"],
+            _external_id(data["sender"], data["message_id"]),
+            budget_s=settings.sync_reply_budget_s,
+            token=check,
+        )
+    except TokenRefused:
+        return error(403, "conversation_token_invalid", texts.CONVERSATION_TOKEN_REFUSED)
     status = {
         "answered": "answered",
         "handled": "answered",
@@ -156,10 +239,16 @@ async def handle_chat(request: Request, *, keyed: bool = False) -> HTTPResponse:
         messages = [text_reply(texts.STAFF_HOLD)]
     else:
         messages = [text_reply(texts.apology(settings.hotline))]
+    body: dict[str, Any] = {
+        "status": status, "message_id": outcome.message.id, "messages": messages
+    }
+    if outcome.token_issued:
+        body["conversation_token"] = fresh_token
     return json_response(
-        {"status": status, "message_id": outcome.message.id, "messages": messages},
+        body,
         ensure_ascii=False,
-        headers={"Server-Timing": server_timing(started, outcome.backend_s)},
+        headers={"Server-Timing": server_timing(started, outcome.backend_s),
+                 "Cache-Control": "no-store"},
     )
 
 
@@ -172,25 +261,34 @@ async def updates(request: Request) -> HTTPResponse:
 
 
 async def handle_updates(request: Request, *, keyed: bool = False) -> HTTPResponse:
-    """Replies that arrived after `after` (late bot answers and staff messages)."""
+    """Replies that arrived after `after` (late bot answers and staff messages), for the
+    holder of the conversation's token only. Checked in this order: per-IP limit, the
+    parameters (400), the token's presence (401), the token (403, same answer whether or not
+    the conversation exists), the per-resident limit; only then is anything read."""
     limited = _ip_limited(request, "poll", keyed)
     if limited is not None:
         return limited
     sender = request.args.get("sender", "")
     channel = request.args.get("channel", "web")
-    if not _SENDER_RE.match(sender) or channel not in API_CHANNELS:
-        return error(400, "invalid_request", "需要合法的 sender 和 channel 参数")
+    allowed = channels_for(keyed)
+    if not _sender_ok(sender):
+        return _invalid_sender()
+    if channel not in allowed:
+        return _invalid_channel(allowed)
+    after_raw = request.args.get("after", "0")
+    if not _AFTER_RE.fullmatch(after_raw):
+        return error(400, "invalid_after", "after 必须是不超过 18 位的非负整数")
+    after = int(after_raw)
+    presented = request.headers.get(TOKEN_HEADER) or request.args.get("conversation_token")
+    if not presented:
+        return error(401, "conversation_token_required", texts.CONVERSATION_TOKEN_REQUIRED)
+    store = request.app.ctx.store
+    conv = await asyncio.to_thread(store.find_conversation, channel, sender)
+    if conv is None or not digests_match(conv.token_hash, token_digest(presented)):
+        return error(403, "conversation_token_invalid", texts.CONVERSATION_TOKEN_INVALID)
     limited = _sender_limited(request, "poll", channel, sender)
     if limited is not None:
         return limited
-    try:
-        after = int(request.args.get("after", "0"))
-    except ValueError:
-        return error(400, "invalid_after", "after 必须是整数")
-    store = request.app.ctx.store
-    conv = await asyncio.to_thread(store.find_conversation, channel, sender)
-    if conv is None:
-        return json_response({"messages": [], "last_id": after})
     rows = await asyncio.to_thread(store.list_messages, conv.id, 200, after)
     out: list[dict[str, Any]] = []
     for m in rows:
@@ -199,4 +297,5 @@ async def handle_updates(request: Request, *, keyed: bool = False) -> HTTPRespon
         elif m.status == "delivered" and m.delivery == "stored":
             out += [{"id": m.id, "author": "bot", **r} for r in m.replies]
     last = rows[-1].id if rows else after
-    return json_response({"messages": out, "last_id": last}, ensure_ascii=False)
+    return json_response({"messages": out, "last_id": last}, ensure_ascii=False,
+                         headers={"Cache-Control": "no-store"})

@@ -2,15 +2,17 @@
 embedding pages on other origins) and `/widget/demo` (a host page under a strict CSP).
 
 Allowed embedding origins: `WIDGET_ALLOWED_ORIGINS` (comma-separated, e.g.
-`https://ylbzj.huining.gov.cn,https://www.example.gov.cn`; default `*`, any origin). The chat
-endpoints carry no cookies or credentials: a conversation is identified by the random
-`sender` id the widget keeps in the browser's localStorage.
+`https://ylbzj.huining.gov.cn,https://www.example.gov.cn`); default: only the origin of
+`PUBLIC_BASE_URL`; `*` (any site) only when configured so. The chat endpoints carry no
+cookies: a conversation is named by the random `sender` id the widget keeps in the
+browser's localStorage, and opened by the `conversation_token` kept beside it (sent as
+`X-Conversation-Token`, see `channels/api/routes.py`). The channel is always `web`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html
@@ -24,33 +26,45 @@ DEMO_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-sr
             "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
-def allowed_origins() -> list[str]:
-    raw = os.environ.get("WIDGET_ALLOWED_ORIGINS", "*")
-    return [o.strip().rstrip("/") for o in raw.split(",") if o.strip()] or ["*"]
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL (what browsers send as `Origin`)."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def allowed_origins(request: Request) -> list[str]:
+    settings = request.app.ctx.settings
+    configured = [o.strip().rstrip("/").lower()
+                  for o in settings.widget_allowed_origins.split(",") if o.strip()]
+    return configured or [origin_of(settings.public_base_url)]
+
+
+def _allowed(request: Request, origin: str) -> bool:
+    allowed = allowed_origins(request)
+    return "*" in allowed or origin.rstrip("/").lower() in allowed
 
 
 def _cors(request: Request, response: HTTPResponse) -> HTTPResponse:
     origin = request.headers.get("origin")
-    allowed = allowed_origins()
-    if "*" in allowed:
+    if "*" in allowed_origins(request):
         response.headers["Access-Control-Allow-Origin"] = "*"
-    elif origin and origin.rstrip("/") in allowed:
+    elif origin and _allowed(request, origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Conversation-Token"
     response.headers["Access-Control-Max-Age"] = "600"
     response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     return response
 
 
 def _origin_refused(request: Request) -> HTTPResponse | None:
+    """A browser on a site that may not embed the widget (requests without `Origin` come
+    from no browser page, and CORS protects nothing there: the rate limits apply)."""
     origin = request.headers.get("origin")
-    allowed = allowed_origins()
-    if origin and "*" not in allowed and origin.rstrip("/") not in allowed:
-        own = request.app.ctx.settings.public_base_url
-        if origin.rstrip("/") != own and origin != f"{request.scheme}://{request.host}":
-            return api_routes.error(403, "origin_not_allowed", "该网站未获准嵌入医保助手挂件")
+    same_origin = f"{request.scheme}://{request.host}".lower()  # e.g. /widget/demo
+    if origin and not _allowed(request, origin) and origin.lower() != same_origin:
+        return api_routes.error(403, "origin_not_allowed", "该网站未获准嵌入医保助手挂件")
     return None
 
 
@@ -75,7 +89,7 @@ async def updates_preflight(request: Request) -> HTTPResponse:
 
 @bp.post("/chat")
 async def chat(request: Request) -> HTTPResponse:
-    """Same contract as `POST /api/chat` (the widget always uses channel `web`)."""
+    """Same contract as `POST /api/chat`; channel `web` only (never `console`)."""
     refused = _origin_refused(request)
     if refused is not None:
         return _cors(request, refused)

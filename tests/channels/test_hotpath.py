@@ -69,6 +69,58 @@ def test_concurrent_first_messages_make_one_conversation(store: MessageStore) ->
     assert len(set(ids)) == 1 and len(ids) == 4
 
 
+def test_conversation_token_is_issued_once_and_checked_in_the_transaction(
+    store: MessageStore,
+) -> None:
+    from channels.store import TokenCheck, TokenRefused  # new in issue 12
+
+    first = store.record_inbound("web", "w-t", "你好", "w-t:1", TokenCheck(None, "h1"))
+    assert first.token_issued and first.conversation.token_hash == "h1"
+    assert "h1" not in repr(first.conversation) and "token" not in str(first.conversation.public())
+    before = store.get_conversation(first.conversation.id)
+    for presented in (None, "h2", "h1x"):
+        with pytest.raises(TokenRefused):
+            store.record_inbound("web", "w-t", "冒充", "w-t:2", TokenCheck(presented, "h9"))
+    assert store.get_conversation(first.conversation.id) == before  # not even touched
+    assert sum(store.count_by_status().values()) == 1
+    again = store.record_inbound("web", "w-t", "再问", "w-t:3", TokenCheck("h1", "h3"))
+    assert not again.token_issued and again.conversation.token_hash == "h1"
+    # a conversation from before tokens gets one with its next message, not with a duplicate
+    store.record_inbound("web", "w-old", "旧", "w-old:1")
+    dup = store.record_inbound("web", "w-old", "旧", "w-old:1", TokenCheck(None, "h4"))
+    assert dup.duplicate and not dup.token_issued
+    assert store.find_conversation("web", "w-old").token_hash is None  # type: ignore[union-attr]
+    legacy = store.record_inbound("web", "w-old", "新", "w-old:2", TokenCheck(None, "h5"))
+    assert legacy.token_issued and legacy.conversation.token_hash == "h5"
+    # SMS and WeChat have no tokens
+    assert store.record_inbound("sms", "+8613812345678", "你好", None).conversation.token_hash is None
+
+
+def test_racing_first_messages_issue_one_token(store: MessageStore) -> None:
+    from channels.identity import token_digest  # new in issue 12
+    from channels.store import TokenCheck, TokenRefused
+
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def send(i: int) -> None:
+        barrier.wait()
+        try:
+            got = store.record_inbound("web", "w-race", f"q{i}", None,
+                                       TokenCheck(None, token_digest(f"t{i}")))
+            outcomes.append("issued" if got.token_issued else "kept")
+        except TokenRefused:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["issued", "refused", "refused", "refused"]
+    assert sum(store.count_by_status().values()) == 1
+
+
 def test_database_error_is_a_sqlalchemy_error_and_the_path_recovers(store: MessageStore) -> None:
     store.record_inbound("web", "w-1", "q", None)
     with store.engine.begin() as c:

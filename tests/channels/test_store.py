@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from channels import health
 from channels.store import MessageStore, utcnow
 from tests.channels.conftest import PG_URL, table_prefix
 from tests.channels.support import (
@@ -92,8 +93,8 @@ def test_gateway_runs_on_postgresql(tmp_path: Path) -> None:
                         resp = await http.post("/sms/twilio", content=body, headers=headers)
                         assert resp.status_code == 200
                     assert app.ctx.store.count_by_status() == {"delivered": 1}
-                    health = (await http.get("/healthz")).json()
-                    assert health["checks"]["database"]["backend"] == "postgresql"
+                    detail = await health.report(app)
+                    assert detail["checks"]["database"]["backend"] == "postgresql"
             finally:
                 app.ctx.store.drop_all()
                 app.ctx.store.engine.dispose()

@@ -17,7 +17,7 @@ def test_widget_assets_and_cors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     async def main() -> None:
         rasa = FakeRasa()
         async with serve(rasa.app()) as rasa_url:
-            app = console_app(tmp_path, rasa_url=rasa_url)
+            app = console_app(tmp_path, rasa_url=rasa_url, widget_allowed_origins="*")
             async with serve(app) as base, client(base) as http:
                 js = await http.get("/widget/widget.js")
                 assert js.status_code == 200
@@ -31,16 +31,26 @@ def test_widget_assets_and_cors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
                 pre = await http.options("/widget/chat", headers={
                     "Origin": "https://ylbzj.example.gov.cn", "Access-Control-Request-Method": "POST"})
                 assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == "*"
+                assert "X-Conversation-Token" in pre.headers["access-control-allow-headers"]
                 resp = await http.post("/widget/chat", headers={"Origin": "https://x.example"},
                                        json={"sender": "w-1", "message": "你好", "channel": "web"})
                 assert resp.status_code == 200 and resp.json()["status"] == "answered"
                 assert resp.headers["access-control-allow-origin"] == "*"
+                token = resp.json()["conversation_token"]
                 bad = await http.post("/widget/chat", json={"sender": "bad sender!", "message": "x"})
                 assert bad.status_code == 400 and "sender" in bad.json()["error"]["message"]
-                upd = await http.get("/widget/updates", params={"sender": "w-1", "after": "0"})
+                upd = await http.get("/widget/updates", params={"sender": "w-1", "after": "0"},
+                                     headers={"X-Conversation-Token": token})
                 assert upd.status_code == 200
+                assert upd.headers["access-control-allow-origin"] == "*"
+                alone = await http.get("/widget/updates", params={"sender": "w-1", "after": "0"})
+                assert alone.status_code == 401 and alone.headers["access-control-allow-origin"] == "*"
 
-                monkeypatch.setenv("WIDGET_ALLOWED_ORIGINS", "https://ylbzj.example.gov.cn")
+            (tmp_path / "listed").mkdir()
+            monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/listed/gateway.db")
+            listed = console_app(tmp_path / "listed", rasa_url=rasa_url,
+                                 widget_allowed_origins="https://ylbzj.example.gov.cn")
+            async with serve(listed) as base, client(base) as http:
                 ok = await http.post("/widget/chat", headers={"Origin": "https://ylbzj.example.gov.cn"},
                                      json={"sender": "w-2", "message": "你好"})
                 assert ok.headers["access-control-allow-origin"] == "https://ylbzj.example.gov.cn"

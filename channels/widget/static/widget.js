@@ -8,6 +8,10 @@
  * leak out); styles are constructed stylesheets and the DOM is built with textContent only,
  * so it runs under a strict Content-Security-Policy (script-src/connect-src for the gateway;
  * no inline script or style needed). No external code or fonts.
+ *
+ * The conversation: a random sender id, and the conversation token the gateway gives with the
+ * first reply (kept beside the id in localStorage, sent as X-Conversation-Token on every chat
+ * and updates call; the id alone reads or continues nothing).
  */
 (function () {
   "use strict";
@@ -91,13 +95,22 @@
     } catch (e) { /* storage blocked or corrupt: start fresh */ }
     return null;
   }
-  var state = load() || { sender: null, history: [], cursor: 0, pending: [], seen: [], open: cfg.open };
-  if (!state.sender) {
+  var state = load() || { sender: null, token: null, history: [], cursor: 0, pending: [], seen: [], open: cfg.open };
+  function newConversation() {
     var bytes = new Uint8Array(12);
     window.crypto.getRandomValues(bytes);
     state.sender = "w-" + Array.prototype.map.call(bytes, function (b) {
       return ("0" + b.toString(16)).slice(-2);
     }).join("");
+    state.token = null;
+    state.cursor = 0;
+    state.pending = [];
+    state.seen = [];
+  }
+  if (!state.sender) { newConversation(); }
+  function authHeaders(headers) {
+    if (state.token) { headers["X-Conversation-Token"] = state.token; }
+    return headers;
   }
   function save() {
     state.history = state.history.slice(-MAX_HISTORY);
@@ -233,15 +246,24 @@
       var clientId = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
       fetch(cfg.api + "/widget/chat", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: authHeaders({ "Content-Type": "application/json" }),
         body: JSON.stringify({ sender: state.sender, message: message, channel: "web", message_id: clientId })
       }).then(function (resp) {
         return resp.json().then(function (body) { return { ok: resp.ok, body: body }; });
       }).then(function (r) {
+        var code = r.body && r.body.error && r.body.error.code;
+        if (code === "conversation_token_invalid") {
+          // The token is gone (storage cleared in part): this conversation cannot be continued.
+          newConversation();
+          save();
+          systemNote("此前的对话已无法继续，已为您开始新的对话，请重新发送您的问题。");
+          return;
+        }
         if (!r.ok) {
           systemNote((r.body && r.body.error && r.body.error.message) || "请求失败，请稍后再试");
           return;
         }
+        if (typeof r.body.conversation_token === "string") { state.token = r.body.conversation_token; }
         var id = r.body.message_id;
         (r.body.messages || []).forEach(function (m) {
           add({ role: r.body.status === "staff" ? "system" : "bot", reply: m });
@@ -261,11 +283,11 @@
     }
 
     function poll() {
-      if (panel.hidden || busy) { return; }
+      if (panel.hidden || busy || !state.token) { return; }
       var after = state.pending.length ? Math.min.apply(null, state.pending) - 1 : state.cursor;
       var url = cfg.api + "/widget/updates?sender=" + encodeURIComponent(state.sender) +
         "&channel=web&after=" + encodeURIComponent(after);
-      fetch(url).then(function (resp) { return resp.ok ? resp.json() : null; }).then(function (body) {
+      fetch(url, { headers: authHeaders({}) }).then(function (resp) { return resp.ok ? resp.json() : null; }).then(function (body) {
         if (!body) { return; }
         (body.messages || []).forEach(function (m) {
           var key = m.id + ":" + (m.author || "") + ":" + (m.text || "").slice(0, 40);

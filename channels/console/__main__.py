@@ -16,6 +16,7 @@ import getpass
 import sys
 
 from channels.console.accounts import ROLES, AccountError, accounts_for
+from channels.identity import load_sender_hash_secret
 from channels.settings import Settings
 from channels.store import MessageStore
 
@@ -46,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
+    secret = load_sender_hash_secret(settings.sender_hash_secret,
+                                     settings.sender_hash_secret_file)
     store = MessageStore(settings.database_url, table_prefix=settings.database_table_prefix,
-                         hash_secret=settings.sender_hash_secret)
+                         hash_secret=secret)
     store.create_all()
     acc = accounts_for(store.engine, settings.database_table_prefix)
     try:

@@ -1,5 +1,6 @@
 """The staff console in a real browser: sign-in, live list, take over, staff message, hand
-back, audit log; the calculator's newborn dates."""
+back, audit log; the calculator's newborn dates; sign-in on plain-http localhost with the
+default Secure cookies."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def test_console_take_over_staff_message_hand_back(page: Page, gateway_url: str)
     resp = api.post("/api/chat", json={"sender": sender2, "message": "会宁县什么时候缴费",
                                        "channel": "web"})
     assert resp.status_code == 200
+    token = {"X-Conversation-Token": resp.json()["conversation_token"]}
     expect(rows).to_have_count(before + 1, timeout=15_000)
     expect(page.locator("#conversation-rows")).to_contain_text("会宁县什么时候缴费")
     screenshot(page, "console-conversations")
@@ -60,7 +62,7 @@ def test_console_take_over_staff_message_hand_back(page: Page, gateway_url: str)
     expect(page.locator("#conv-status")).to_contain_text("人工接管中")
     # While taken over, the resident's message does not go to the bot.
     held = api.post("/api/chat", json={"sender": sender2, "message": "我想找人工问问",
-                                       "channel": "web"}).json()
+                                       "channel": "web"}, headers=token).json()
     assert held["status"] == "staff"
     expect(transcript).to_contain_text("我想找人工问问", timeout=10_000)
 
@@ -70,7 +72,8 @@ def test_console_take_over_staff_message_hand_back(page: Page, gateway_url: str)
     expect(transcript.locator(".entry.staff")).to_contain_text("会宁县医保局工作人员")
     screenshot(page, "console-transcript-taken-over")
     # The staff message reaches the resident on the original channel (the widget's updates).
-    updates = api.get("/api/chat/updates", params={"sender": sender2, "channel": "web"}).json()
+    updates = api.get("/api/chat/updates", params={"sender": sender2, "channel": "web"},
+                      headers=token).json()
     assert any(m["author"] == "staff" and "会宁县医保局工作人员" in m["text"]
                for m in updates["messages"])
 
@@ -78,7 +81,7 @@ def test_console_take_over_staff_message_hand_back(page: Page, gateway_url: str)
     expect(page.get_by_role("status")).to_contain_text("已交还机器人")
     expect(page.get_by_role("button", name="接管会话")).to_be_visible()
     back = api.post("/api/chat", json={"sender": sender2, "message": "会宁县低保户交多少钱",
-                                       "channel": "web"}).json()
+                                       "channel": "web"}, headers=token).json()
     assert back["status"] in ("answered", "pending")
 
     page.get_by_role("link", name="审计日志").click()
@@ -117,3 +120,17 @@ def test_calculator_gives_newborn_benefit_start(page: Page, gateway_url: str) ->
     # Bad input gets a clear message, not a 500.
     page.goto(f"{gateway_url}/console/calculator?topic=newborn&region=贵阳市&birth_date=2021-02-30")
     expect(page.get_by_role("alert")).to_contain_text("出生日期格式应为 YYYY-MM-DD")
+
+
+def test_secure_session_cookie_works_on_plain_http_localhost(page: Page, gateway_url: str) -> None:
+    """Console cookies are Secure by default (no CONSOLE_COOKIE_SECURE in this gateway's
+    environment); browsers keep them on http://localhost, so `make run` still signs in."""
+    local = gateway_url.replace("127.0.0.1", "localhost")
+    page.goto(f"{local}/console/dashboard")
+    expect(page).to_have_url(f"{local}/console/login?next=/console/dashboard")
+    _sign_in(page, local)
+    expect(page.locator("svg.chart").first).to_be_visible()
+    session = [c for c in page.context.cookies() if c["name"] == "console_session"]
+    assert len(session) == 1 and session[0]["secure"] and session[0]["httpOnly"], session
+    page.get_by_role("link", name="政策库").click()  # the next page is still signed in
+    expect(page.locator("article.notice").first).to_be_visible()

@@ -82,9 +82,11 @@ def test_sender_limit_answers_429_and_stores_nothing(tmp_path: Path) -> None:
             app = gateway_app(settings)
             async with serve(app) as base, client(base) as http:
                 msg = {"sender": "w-flood", "message": "会宁县缴费", "channel": "web"}
-                for _ in range(2):
-                    assert (await http.post("/api/chat", json=msg)).status_code == 200
-                resp = await http.post("/api/chat", json=msg)
+                first = await http.post("/api/chat", json=msg)
+                assert first.status_code == 200
+                tok = {"X-Conversation-Token": first.json()["conversation_token"]}
+                assert (await http.post("/api/chat", json=msg, headers=tok)).status_code == 200
+                resp = await http.post("/api/chat", json=msg, headers=tok)
                 assert resp.status_code == 429
                 assert resp.json()["error"]["code"] == "rate_limited"
                 assert "太频繁" in resp.json()["error"]["message"]
@@ -94,11 +96,12 @@ def test_sender_limit_answers_429_and_stores_nothing(tmp_path: Path) -> None:
                 # another resident is not affected; the widget shares the buckets
                 other = {**msg, "sender": "w-other"}
                 assert (await http.post("/api/chat", json=other)).status_code == 200
-                widget = await http.post("/widget/chat", json=msg)
+                origin = {"Origin": settings.public_base_url}  # the default allowed origin
+                widget = await http.post("/widget/chat", json=msg, headers={**tok, **origin})
                 assert widget.status_code == 429
-                assert widget.headers["access-control-allow-origin"] == "*"
+                assert widget.headers["access-control-allow-origin"] == settings.public_base_url
                 await asyncio.sleep(1.05)  # 60/min: one token per second
-                assert (await http.post("/api/chat", json=msg)).status_code == 200
+                assert (await http.post("/api/chat", json=msg, headers=tok)).status_code == 200
 
     asyncio.run(main())
 
@@ -137,11 +140,14 @@ def test_updates_polling_is_limited(tmp_path: Path) -> None:
     async def main() -> None:
         settings = gateway_settings(tmp_path, api_rate_poll_sender="60:3")
         async with serve(gateway_app(settings)) as base, client(base) as http:
+            first = await http.post("/api/chat", json={"sender": "w-poll", "message": "你好"})
+            tok = {"X-Conversation-Token": first.json()["conversation_token"]}
             params = {"sender": "w-poll", "channel": "web", "after": "0"}
-            codes = [(await http.get("/api/chat/updates", params=params)).status_code
-                     for _ in range(4)]
+            codes = [(await http.get("/api/chat/updates", params=params, headers=tok)
+                      ).status_code for _ in range(4)]
             assert codes == [200, 200, 200, 429]
-            assert (await http.get("/widget/updates", params=params)).status_code == 429
+            assert (await http.get("/widget/updates", params=params, headers=tok)
+                    ).status_code == 429
 
     asyncio.run(main())
 

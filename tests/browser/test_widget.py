@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from actions.rules import Question, answer_question
@@ -58,8 +59,23 @@ def test_widget_answers_fee_question_with_figure_and_basis(page: Page, gateway_u
     expect(answer.get_by_role("button", name="缴费渠道")).to_be_visible()
     screenshot(page, "widget-fee-answer")
 
-    # The conversation survives a reload.
-    page.reload()
+    # The first reply's conversation token is kept beside the sender id; the id alone reads
+    # nothing, the token does, and the widget's own polls carry it (a 401 would be a problem).
+    saved = page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('yibao-widget:'))"
+                          ".map(k => JSON.parse(localStorage.getItem(k)))")
+    assert len(saved) == 1
+    sender, token = saved[0]["sender"], saved[0]["token"]
+    assert sender.startswith("w-") and isinstance(token, str) and len(token) >= 43
+    updates = f"{gateway_url}/widget/updates"
+    assert httpx.get(updates, params={"sender": sender}).status_code == 401
+    assert httpx.get(updates, params={"sender": sender},
+                     headers={"X-Conversation-Token": token}).status_code == 200
+
+    # The conversation survives a reload (and the reopened panel polls at once, with the token).
+    with page.expect_response(lambda r: "/widget/updates" in r.url) as polled:
+        page.reload()
+    assert polled.value.status == 200
+    assert polled.value.request.headers.get("x-conversation-token") == token
     expect(launcher).to_have_accessible_name("收起咨询")  # it was open: it stays open
     expect(page.locator("yibao-widget dl.figs div[data-key='standard'] dd").last).to_have_text("320元")
     expect(page.locator("yibao-widget .msg.user").last).to_have_text(FEE_QUESTION)
@@ -86,9 +102,13 @@ def test_widget_answers_fee_question_with_figure_and_basis(page: Page, gateway_u
 
 
 def test_widget_embedded_cross_origin_under_strict_csp(page: Page, gateway_url: str) -> None:
-    """A bureau site on another origin whose CSP allows only the gateway for script/connect."""
+    """A bureau site on another origin whose CSP allows only the gateway for script/connect.
+    The gateway allows it by name (`WIDGET_ALLOWED_ORIGINS`, set by the `gateway_url`
+    fixture); by default only the gateway's own origin may embed the widget."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.browser.conftest import WIDGET_HOST_PORT  # in WIDGET_ALLOWED_ORIGINS
 
     csp = (f"default-src 'none'; script-src {gateway_url}; connect-src {gateway_url}; "
            "style-src 'none'; img-src 'none'; base-uri 'none'")
@@ -112,9 +132,13 @@ def test_widget_embedded_cross_origin_under_strict_csp(page: Page, gateway_url: 
         def log_message(self, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    server = ThreadingHTTPServer(("127.0.0.1", WIDGET_HOST_PORT), Host)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    host_url = f"http://localhost:{server.server_address[1]}/"  # another origin than 127.0.0.1
+    host_url = f"http://localhost:{WIDGET_HOST_PORT}/"  # another origin than 127.0.0.1
+    # Any other site is refused (no CORS grant, 403) even though the gateway is reachable.
+    evil = httpx.post(f"{gateway_url}/widget/chat", headers={"Origin": "http://localhost:1"},
+                      json={"sender": "w-evil", "message": "你好"})
+    assert evil.status_code == 403 and "access-control-allow-origin" not in evil.headers
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))

@@ -26,7 +26,8 @@ async def run(conversations: int, messages: int) -> None:
     tmp = tempfile.mkdtemp()
     url = f"sqlite:///{tmp}/bench.db"
     os.environ.update({"DATABASE_URL": url, "CONSOLE_ADMIN_USER": "admin",
-                       "CONSOLE_ADMIN_PASSWORD": "Bench-pass-2026"})
+                       "CONSOLE_ADMIN_PASSWORD": "Bench-pass-2026",
+                       "CONSOLE_COOKIE_SECURE": "false"})  # plain http here
     settings = Settings(database_url=url, public_base_url="http://127.0.0.1",
                         rasa_url="http://127.0.0.1:9", sender_hash_secret="bench")
     app = create_app(settings, name="bench_console", retry_worker=False)

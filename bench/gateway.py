@@ -174,7 +174,8 @@ async def bench(
             return (f"{rasa_url}/webhooks/rest/webhook", body, JSON, "recipient_id")
 
         def api_req(i: int, j: int) -> tuple:
-            body = json.dumps({"sender": f"a{run_id}-{i}", "message": args.question,
+            # A new conversation per request: continuing one needs its conversation_token.
+            body = json.dumps({"sender": f"a{run_id}-{i}-{j}", "message": args.question,
                                "channel": "web"}, ensure_ascii=False).encode()
             return (f"{gateway_url}/api/chat", body, JSON, '"answered"')
 

@@ -3,8 +3,8 @@
 `RASA_URL` may list several replicas (comma-separated); they share the tracker store and a
 Redis lock store (bot/endpoints-cluster.yml), so any replica can take any turn. Turns go
 round-robin to the replicas not marked down; a replica that refuses the connection or drops
-it is marked down for `DOWN_FOR_S` and the turn is tried on the next one at once (Rasa saves
-a turn only after it has answered, so a turn that got no answer was not processed). Rasa's
+it is marked down for a moment and the turn is tried on the next one at once
+(channels/replicas.py). Rasa's
 HTTP API (pause/resume) needs `RASA_TOKEN` (`rasa run --auth-token`); the REST webhook and
 `/` do not.
 
@@ -16,11 +16,11 @@ so the bot's actions render for the medium. The conversation id sent to Rasa is 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import aiohttp
 
+from channels.replicas import RETRYABLE, Replicas
 from channels.replies import Reply, from_rasa
 
 # aiohttp rather than httpx on this hot path: httpx/httpcore cost several ms of CPU per
@@ -28,10 +28,6 @@ from channels.replies import Reply, from_rasa
 
 
 _JSON = {"Content-Type": "application/json"}
-DOWN_FOR_S = 2.0
-# Errors after which the turn was certainly not processed, or the replica died while
-# processing it (it saves nothing before answering): try the next replica.
-_RETRYABLE = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)
 
 
 class BackendUnavailable(Exception):
@@ -40,22 +36,10 @@ class BackendUnavailable(Exception):
 
 class RasaClient:
     def __init__(self, base_url: str, timeout_s: float, token: str = "") -> None:
-        self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
-        if not self.base_urls:
-            raise ValueError("RASA_URL is empty")
+        self.replicas = Replicas(base_url)
         self.timeout_s = timeout_s
         self.token = token
         self._session: aiohttp.ClientSession | None = None
-        self._next = 0
-        self._down_until: dict[str, float] = {}
-
-    def _order(self) -> list[str]:
-        """Replicas to try for one turn: round-robin, the ones marked down last."""
-        n = len(self.base_urls)
-        start, self._next = self._next, (self._next + 1) % n
-        ring = [self.base_urls[(start + i) % n] for i in range(n)]
-        now = time.monotonic()
-        return sorted(ring, key=lambda u: self._down_until.get(u, 0.0) > now)
 
     def _client(self) -> aiohttp.ClientSession:
         # Created lazily: a session belongs to the running event loop.
@@ -93,14 +77,14 @@ class RasaClient:
 
     async def _post_turn(self, body: bytes) -> tuple[int, bytes]:
         last: Exception | None = None
-        for base in self._order():
+        for base in self.replicas.order():
             try:
                 async with self._client().post(
                     f"{base}/webhooks/rest/webhook", data=body, headers=_JSON
                 ) as resp:
                     return resp.status, await resp.read()
-            except _RETRYABLE as exc:
-                self._down_until[base] = time.monotonic() + DOWN_FOR_S
+            except RETRYABLE as exc:
+                self.replicas.mark_down(base)
                 last = exc
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise BackendUnavailable(f"rasa: {type(exc).__name__}") from exc
@@ -110,7 +94,7 @@ class RasaClient:
         """Pause/resume the bot for one conversation (needs `rasa run --enable-api`)."""
         event = {"event": "pause" if paused else "resume"}
         params = {"token": self.token} if self.token else None
-        for base in self._order():  # shared tracker store: any live replica will do
+        for base in self.replicas.order():  # shared tracker store: any live replica will do
             url = f"{base}/conversations/{conversation_id}/tracker/events"
             try:
                 async with self._client().post(url, json=event, params=params) as resp:
@@ -121,7 +105,7 @@ class RasaClient:
 
     async def health(self) -> tuple[bool, str]:
         """Up when at least one replica answers; the detail names each one's state."""
-        states = [await self._replica_health(base) for base in self.base_urls]
+        states = [await self._replica_health(base) for base in self.replicas.urls]
         ok = [s for s in states if s == "HTTP 200"]
         if len(states) == 1:
             return bool(ok), states[0]
@@ -133,7 +117,7 @@ class RasaClient:
                 f"{base}/", timeout=aiohttp.ClientTimeout(total=2.0)
             ) as resp:
                 if resp.status == 200:
-                    self._down_until.pop(base, None)
+                    self.replicas.mark_up(base)
                 return f"HTTP {resp.status}"
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return type(exc).__name__

@@ -34,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TOPOLOGY = yaml.safe_load((ROOT / "deploy" / "topology.yaml").read_text())
 APP_PY = ROOT / ".venv" / "bin" / "python"
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"  # bot/scripts/serve.py: `rasa` + parse cache
 MODEL = ROOT / "bot" / "models" / "current.tar.gz"
 START_TIMEOUT_S = 300
 # supervisord expands this from its own environment, so the token is never written to a file.
@@ -87,19 +87,27 @@ def programs(mode: str, var: Path) -> list[Program]:
             "tracker_store": {"type": "components.tracker_store.SQLiteTrackerStore",
                               "db": str(var / "rasa-tracker.db")},
         }))
-    rasa_ports = [port_of("rasa", i) for i in range(replicas)]
+    # cluster: the replicas sit behind the balancer on RASA_PORT (the Rasa "service" address)
+    rasa_ports = [port_of("rasa", i + (mode == "cluster")) for i in range(replicas)]
     progs = [Program("actions", [str(APP_PY), "-m", "rasa_sdk", "--actions", "actions.bot_actions",
                                  "--port", str(actions_port)],
                      actions_port, services["actions"]["health"], {"SANIC_HOST": "127.0.0.1"})]
     for i, port in enumerate(rasa_ports):
         progs.append(Program(
             f"rasa-{i}",
-            [str(RASA), "run", "-m", str(MODEL), "--enable-api",
+            [str(RASA_PY), str(ROOT / "bot" / "scripts" / "serve.py"), "run", "-m", str(MODEL),
+             "--enable-api",
              "--auth-token", TOKEN_FROM_ENV, "--interface", "127.0.0.1",
              "--port", str(port), "--endpoints", str(endpoints),
              "--credentials", str(ROOT / "bot" / "credentials.yml")],
             port, services["rasa"]["health"],
             {"PYTHONPATH": str(ROOT / "bot"), "ACTION_SERVER_URL": action_url}))
+    if mode == "cluster":
+        progs.append(Program(
+            "rasa-balancer",
+            [str(APP_PY), str(ROOT / "deploy" / "balancer.py"), "--port", str(port_of("rasa")),
+             "--replicas", ",".join(f"http://127.0.0.1:{p}" for p in rasa_ports)],
+            port_of("rasa"), "/"))
     gateway_port = port_of("gateway")
     progs.append(Program(
         "gateway", [str(APP_PY), "-m", "channels"], gateway_port, services["gateway"]["health"],
@@ -111,7 +119,7 @@ def programs(mode: str, var: Path) -> list[Program]:
 def supervisor_conf(progs: list[Program], var: Path) -> str:
     """supervisord's configuration; secrets stay out of it (programs inherit the environment)."""
     lines = [
-        "[supervisord]", "nodaemon=true", f"logfile={var}/supervisord.log",
+        "[supervisord]", "nodaemon=true", "silent=true", f"logfile={var}/supervisord.log",
         f"pidfile={var}/supervisord.pid", f"childlogdir={var}", "loglevel=warn", "",
         "[unix_http_server]", f"file={var}/supervisor.sock", "chmod=0700", "",
         "[rpcinterface:supervisor]",
@@ -143,8 +151,11 @@ def _quote(part: str) -> str:
 
 
 def healthy(prog: Program) -> bool:
+    url = f"http://127.0.0.1:{prog.port}{prog.health}"
+    if prog.health == "/status":  # behind Rasa's --auth-token
+        url += f"?token={os.environ['RASA_TOKEN']}"
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{prog.port}{prog.health}", timeout=2) as r:
+        with urllib.request.urlopen(url, timeout=2) as r:
             return r.status == 200
     except OSError:
         return False

@@ -18,12 +18,57 @@ endpoints.yml::
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+KEPT_TRACKERS = 2000  # conversations whose last saved tracker a Rasa process keeps
+
+
+class KeptTrackerMixin:
+    """Hands the tracker a turn saved back to the next turn instead of rebuilding it.
+
+    ``SQLTrackerStore.retrieve`` reads every event of the conversation and replays it into a
+    new tracker, so a turn costs more the longer the conversation (a third of Rasa's CPU at
+    20 turns, bench/rasa_profile.py). The tracker object a turn saved is kept with the id of
+    the conversation's last stored event; the next ``retrieve`` checks that id with one
+    indexed query and, when no other replica (or anyone) has stored an event since, returns
+    the kept object. It is handed over, not shared: a turn that fails before saving leaves
+    nothing kept, and the next turn rebuilds from the database as before.
+    """
+
+    SQLEvent: Any
+
+    def _kept(self) -> OrderedDict[str, tuple[int, DialogueStateTracker]]:
+        if not hasattr(self, "_kept_trackers"):
+            self._kept_trackers: OrderedDict[str, tuple[int, DialogueStateTracker]] = (
+                OrderedDict())
+        return self._kept_trackers
+
+    def _last_event_id(self, sender_id: str) -> int | None:
+        with self.session_scope() as session:  # type: ignore[attr-defined]
+            return session.query(sa.func.max(self.SQLEvent.id)).filter(
+                self.SQLEvent.sender_id == sender_id).scalar()
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        kept = self._kept().pop(sender_id, None)
+        if kept is not None and kept[0] == self._last_event_id(sender_id):
+            return kept[1]
+        return await super().retrieve(sender_id)  # type: ignore[misc]
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)  # type: ignore[misc]
+        last_id = self._last_event_id(tracker.sender_id)
+        if last_id is not None:
+            kept = self._kept()
+            kept[tracker.sender_id] = (last_id, tracker)
+            if len(kept) > KEPT_TRACKERS:
+                kept.popitem(last=False)
 
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
 
@@ -35,7 +80,7 @@ def _apply_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class SQLiteTrackerStore(SQLTrackerStore):
+class SQLiteTrackerStore(KeptTrackerMixin, SQLTrackerStore):
     """``SQLTrackerStore`` with ``dialect: sqlite``, kept connections and WAL pragmas."""
 
     def __init__(self, domain: Domain | None = None, db: str = "rasa.db",
@@ -51,7 +96,7 @@ class SQLiteTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
 
-class UrlSQLTrackerStore(SQLTrackerStore):
+class UrlSQLTrackerStore(KeptTrackerMixin, SQLTrackerStore):
     """Rasa's ``SQLTrackerStore`` configured by one URL, the ``DATABASE_URL`` the gateway reads.
 
     Rasa's own ``type: SQL`` wants host, port, db, user and password as separate keys; the
@@ -72,4 +117,5 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         dialect = url.get_backend_name()
         super().__init__(domain=domain, dialect=dialect, host=url.host, port=url.port,
                          db=url.database, username=url.username, password=url.password,
+                         query=dict(url.query) or None,  # e.g. sslmode=require
                          event_broker=event_broker, **kwargs)

@@ -116,7 +116,7 @@ def _invalid_channel(allowed: tuple[str, ...]) -> HTTPResponse:
     return error(400, "invalid_channel", f"channel 只能是 {' 或 '.join(allowed)}")
 
 
-def _storable(text: str) -> str:
+def storable_text(text: str) -> str:
     """A lone surrogate (JSON `"\\ud800"`) cannot be stored as UTF-8, NUL not in PostgreSQL
     text: both become U+FFFD, so the resident's message is kept instead of failing."""
     try:
@@ -160,7 +160,7 @@ def _validate(
         return None, error(400, "invalid_token", "conversation_token 必须是字符串")
     return {
         "sender": sender,
-        "message": _storable(message).strip(),
+        "message": storable_text(message).strip(),
         "channel": channel,
         "message_id": client_id or "",
         "token": token or None,

@@ -1,13 +1,19 @@
-"""Property-based tests (hypothesis) of the SMS splitter and the XML and form parsers."""
+"""Property-based tests (hypothesis) of the SMS splitter, the XML and form parsers, and the
+JSON API's body parser, text cleaning and log redaction."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from channels.api import jsonbody
+from channels.api.routes import storable_text
+from channels.identity import redact
 from channels.sms.form import FormRejected, parse_form
 from channels.sms.splitter import (
     TWILIO_MAX,
@@ -174,3 +180,58 @@ def test_entity_declarations_rejected() -> None:
     ]:
         with pytest.raises(XmlRejected):
             parse_xml(body)
+
+
+# -- the JSON API (issue 12 M5) --------------------------------------------------------------
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                 max_size=3),
+    max_leaves=40,
+)
+ANY_CODE_POINTS = st.lists(st.integers(0, 0x10FFFF).map(chr), max_size=40).map("".join)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+@common
+@given(JSON_VALUES, st.integers(1, 6))
+def test_json_body_is_json_within_the_depth_limit(value: Any, limit: int) -> None:
+    body = json.dumps(value, ensure_ascii=False).encode()
+    if _depth(value) <= limit:
+        assert jsonbody.loads(body, limit) == value
+    else:
+        with pytest.raises(jsonbody.InvalidJson):
+            jsonbody.loads(body, limit)
+
+
+@common
+@given(st.binary(max_size=400) | st.text(alphabet='[]{}"\\,:1 a', max_size=400).map(str.encode))
+def test_json_body_parser_only_raises_invalid_json(body: bytes) -> None:
+    try:
+        jsonbody.loads(body)
+    except jsonbody.InvalidJson:
+        pass
+
+
+@common
+@given(ANY_CODE_POINTS)
+def test_storable_text_is_utf8_without_nul_and_keeps_good_text(text: str) -> None:
+    out = storable_text(text)
+    out.encode("utf-8")  # never raises: SQLite and PostgreSQL take it
+    assert "\x00" not in out and len(out) == len(text)
+    good = all(not 0xD800 <= ord(c) <= 0xDFFF and c != "\x00" for c in text)
+    assert (out == text) == good
+
+
+@common
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), st.text(CJK | ASCII, max_size=20))
+def test_redaction_hides_the_middle_of_phone_numbers(phone: str, context: str) -> None:
+    out = redact(f"{context} +86{phone}; {context}")
+    assert phone not in out and phone[:7] not in out

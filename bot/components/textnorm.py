@@ -50,22 +50,24 @@ def cn_to_int(text: str) -> int | None:
     if all(ch in _DIGIT for ch in text) and len(text) > 1:  # digit by digit: 二〇二一
         return int("".join(str(_DIGIT[ch]) for ch in text))
     total, section, number, last_unit = 0, 0, None, 1
+    gap = False  # a 零 since the last unit: 一千零五 = 1005, not 1500
     for ch in text:
         if ch in _DIGIT:
             number = _DIGIT[ch]
+            gap = gap or number == 0
         elif ch in _UNIT:
             unit = _UNIT[ch]
             section += (1 if number is None else number) * unit
-            number, last_unit = None, unit
+            number, last_unit, gap = None, unit, False
         elif ch == "万":
             section += number or 0
             total += (section or 1) * 10000
-            section, number, last_unit = 0, None, 10000
+            section, number, last_unit, gap = 0, None, 10000, False
         else:
             return None
     if number is not None:
-        # 三百二 = 320, 一千五 = 1500, 两万三 = 23000 (colloquial: digit after a unit)
-        section += number * (last_unit // 10 if last_unit >= 100 else 1)
+        # 三百二 = 320, 一千五 = 1500, 两万三 = 23000 (colloquial: digit right after a unit)
+        section += number * (last_unit // 10 if last_unit >= 100 and not gap else 1)
     return total + section
 
 
@@ -112,10 +114,19 @@ def strip_junk(text: str) -> str:
 
 
 def normalise(text: str | None) -> str:
-    """The full pipeline; idempotent."""
+    """The full pipeline; idempotent, and the result is at most ``MAX_CHARS`` long.
+
+    Numerals can lengthen the text (十天 → 10天, 万元 → 10000元), so the input is cut before
+    they are converted, as much shorter as the result needs: cutting the result instead could
+    split a number (10天 → 1) or a word that kept a numeral as it is (二十年代 → 二十年).
+    """
     if not text:
         return ""
     text = strip_junk(to_halfwidth(text))
-    text = _SPACE_RE.sub(" ", text).strip()[:MAX_CHARS]
-    text = to_simplified(text)
-    return numerals_to_digits(text)
+    text = _SPACE_RE.sub(" ", text).strip()
+    limit = MAX_CHARS
+    while True:
+        out = numerals_to_digits(to_simplified(text[:limit].rstrip()))
+        if len(out) <= MAX_CHARS or limit <= 1:
+            return out[:MAX_CHARS]
+        limit = min(limit - 1, limit * MAX_CHARS // len(out))

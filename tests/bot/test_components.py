@@ -22,7 +22,7 @@ from components.textnorm import MAX_CHARS, cn_to_int, normalise  # noqa: E402
     ("二〇二一年度", "2021年度"),
     ("二零二二年三月五号出生", "2022年3月5号出生"),
     ("断保九十天", "断保90天"),
-    ("交了三百二", "交了320"),
+    ("交了三百二", "交了320"), ("交了一百零八元", "交了108元"),
     ("三百五十元", "350元"),
     ("连续缴费十五年", "连续缴费15年"),
     ("三个月", "3个月"),
@@ -43,9 +43,22 @@ def test_long_input_is_capped() -> None:
     assert len(normalise("医保" * 2000)) == MAX_CHARS
 
 
+def test_numerals_that_lengthen_the_text_stay_within_the_cap_and_idempotent() -> None:
+    # 十天 → 10天: the input was cut to 300 characters before the conversion, so the result had
+    # 450 and a second pass cut it to 300 (not idempotent); now the input is cut so the result fits.
+    once = normalise("十天" * 150)
+    assert len(once) <= MAX_CHARS and once == "10天" * 100
+    assert normalise(once) == once
+    mixed = normalise("断保" + "万元" * 200)
+    assert len(mixed) <= MAX_CHARS and normalise(mixed) == mixed
+
+
 @pytest.mark.parametrize("text,value", [
     ("三百二", 320), ("一千五", 1500), ("两万三", 23000), ("三百二十", 320), ("十五", 15),
     ("二〇二一", 2021), ("九十", 90), ("十", 10),
+    # a 零 in between: the digit after it is the units, not the next place (was 1500, 180, 15000)
+    ("一千零五", 1005), ("一百零八", 108), ("一万零五", 10005), ("一万三千零五", 13005),
+    ("一千零五十", 1050), ("十万零一十", 100010),
 ])
 def test_cn_to_int(text: str, value: int) -> None:
     assert cn_to_int(text) == value

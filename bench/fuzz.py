@@ -1,0 +1,104 @@
+"""A longer fuzz run of the targets `make test` runs briefly (tests/fuzz/targets.py).
+
+    .venv/bin/python -m bench.fuzz --minutes 5                  # all targets, time split evenly
+    .venv/bin/python -m bench.fuzz --minutes 2 --targets normalise,api_chat
+
+Each target runs batches of fresh random hypothesis examples (not derandomised, no example
+database) until its share of the time is up; the live targets share one gateway (the real
+app, a fake Rasa, SQLite in a temp dir, rate limits off). A failing batch is shrunk by
+hypothesis to its smallest input, recorded once per distinct error, and the run goes on.
+
+Prints per target: examples run (property calls, shrinking included), distinct failures,
+wall time; then each failure's error and smallest input. Exit status 1 if anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import Verbosity, settings
+
+from tests.fuzz.live import LiveGateway, live_gateway
+from tests.fuzz.targets import BY_NAME, TARGETS, Target, hypothesis_settings, runner
+
+
+@dataclass
+class Tally:
+    examples: int = 0
+    batches: int = 0
+    wall_s: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)  # error line → smallest input
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    """(a one-line key for the error, the falsifying example hypothesis attached)."""
+    lines = traceback.format_exception_only(type(exc), exc)
+    key = lines[-1].strip().splitlines()[0][:200] if lines else type(exc).__name__
+    notes = "\n".join(getattr(exc, "__notes__", []))
+    return key, notes[:1500]
+
+
+def run_target(target: Target, seconds: float, batch: int, gateway: LiveGateway | None) -> Tally:
+    tally = Tally()
+
+    def count() -> None:
+        tally.examples += 1
+
+    cfg = settings(hypothesis_settings(batch, derandomize=False), verbosity=Verbosity.quiet)
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        tally.batches += 1
+        try:
+            runner(target, cfg, gateway, on_example=count)()
+        except Exception as exc:  # noqa: BLE001 - a property failed: record it, keep fuzzing
+            key, example = _describe(exc)
+            tally.failures.setdefault(key, example)
+    tally.wall_s = time.monotonic() - started
+    return tally
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=5.0, help="total wall time (default 5)")
+    parser.add_argument("--targets", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--batch", type=int, default=200, help="examples per hypothesis run")
+    args = parser.parse_args(argv)
+    names = [n for n in args.targets.split(",") if n] or [t.name for t in TARGETS]
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        parser.error(f"unknown targets {unknown}; known: {', '.join(BY_NAME)}")
+    chosen = [BY_NAME[n] for n in names]
+    share = args.minutes * 60 / len(chosen)
+
+    results: dict[str, Tally] = {}
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        gateway = None
+        if any(t.live for t in chosen):
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
+            gateway = stack.enter_context(live_gateway(workdir))
+        for target in chosen:
+            tally = run_target(target, share, args.batch, gateway)
+            results[target.name] = tally
+            print(f"{target.name:<20} {tally.examples:>8} examples  {len(tally.failures)} failures  "
+                  f"{tally.wall_s:6.1f} s  ({tally.examples / max(tally.wall_s, 1e-9):.0f}/s)",
+                  flush=True)
+    total = time.monotonic() - started
+    examples = sum(t.examples for t in results.values())
+    failures = sum(len(t.failures) for t in results.values())
+    print(f"{'total':<20} {examples:>8} examples  {failures} failures  {total:6.1f} s wall")
+    for name, tally in results.items():
+        for key, example in tally.failures.items():
+            print(f"\n--- {name}: {key}\n{example}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Every fuzz target once: a strategy of argument tuples, the property that checks them, a budget.
+
+`tests/fuzz/test_fuzz.py` runs each target with `examples` cases (derandomised: the same
+cases every run, so `make test` is repeatable); `HYPOTHESIS_PROFILE=long` multiplies them by
+`LONG_FACTOR`. `python -m bench.fuzz --minutes N` runs the same targets on fresh random cases
+until its time is up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.fuzz import live, properties
+from tests.fuzz import strategies as s
+
+LONG_FACTOR = 20
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    strategy: st.SearchStrategy[tuple[Any, ...]]
+    check: Callable[..., None]
+    examples: int  # in `make test`
+    live: bool = False  # needs the served gateway (first argument of `check`)
+
+
+def _form_body(pairs: list[tuple[str, str]]) -> bytes:
+    """Percent-encoded pairs, lone surrogates as their (invalid) UTF-8 bytes."""
+    return "&".join(f"{quote(k, safe='', errors='surrogatepass')}={quote(v, safe='', errors='surrogatepass')}"
+                    for k, v in pairs).encode()
+
+
+def _paths(*paths: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(paths)
+
+
+TARGETS: list[Target] = [
+    # pure parsers and helpers of the gateway
+    Target("xml_any", st.tuples(st.binary(max_size=400) | s.HOSTILE_TEXT
+                                | s.HOSTILE_TEXT.map(lambda t: f"<xml><A>{t}</A></xml>")),
+           properties.check_xml_any, 300),
+    Target("xml_fields", s.wechat_body(kinds=("valid",)),
+           properties.check_xml_fields, 200),
+    Target("xml_reply_render", st.tuples(s.TEXT, s.TEXT, s.TEXT), properties.check_reply_render, 200),
+    Target("form", st.tuples(st.binary(max_size=300) | st.lists(
+        st.tuples(s.HOSTILE_TEXT, s.HOSTILE_TEXT), max_size=5).map(_form_body)),
+           properties.check_form, 300),
+    Target("sms_split", st.tuples(s.TEXT | s.SMS_BODY | st.text(s.ANY_CHAR | s.SURROGATE, max_size=2000),
+                                  st.integers(1, 3), st.integers(400, 1600)),
+           properties.check_split, 200),
+    Target("redact_phone", s.phone_in_text(), properties.check_redaction, 300),
+    Target("mask_sender", st.tuples(s.SMS_FROM | s.HOSTILE_TEXT), properties.check_mask, 200),
+    # the text normaliser and what reads its output
+    Target("normalise", st.tuples(s.TEXT | s.numeral_text() | st.text(s.ANY_CHAR, max_size=400)
+                                  | s.LONG_NUMERALS),
+           properties.check_normalise, 400),
+    Target("numerals", st.tuples(st.integers(0, 99_999_999) | st.integers(0, 10_000),
+                                 st.sampled_from(["元", "块", "天", "个月", "岁"])),
+           properties.check_numeral, 300),
+    Target("numerals_colloquial", st.tuples(st.integers(1, 9), st.sampled_from(["百", "千", "万"]),
+                                            st.integers(1, 9)),
+           properties.check_colloquial, 100),
+    Target("reading", st.tuples(s.TEXT | s.numeral_text()), properties.check_reading, 150),
+    # the served gateway, end to end
+    Target("api_chat", st.tuples(_paths("/api/chat"), s.CHAT_BODY), live.check_chat, 120, live=True),
+    Target("widget_chat", st.tuples(_paths("/widget/chat"), s.CHAT_BODY), live.check_chat, 80,
+           live=True),
+    Target("updates", st.tuples(
+        _paths("/api/chat/updates", "/widget/updates"),
+        s.mostly(st.sampled_from(live.KNOWN_SENDERS), s.SENDER),
+        s.mostly(st.none() | st.just("web"), st.sampled_from(["console", "sms", "web\n"]) | s.HOSTILE_TEXT),
+        s.mostly(st.none() | st.integers(0, 5).map(str), s.AFTER, 5),
+        s.mostly(st.just("right"), st.sampled_from(["wrong", "none"]) | st.text(max_size=40)),
+        st.sampled_from(["query", "header"]),
+    ), live.check_updates, 120, live=True),
+    Target("wechat", s.wechat_body(), live.check_wechat, 100, live=True),
+    Target("sms", st.tuples(st.fixed_dictionaries(
+        {"From": s.SMS_FROM, "Body": s.SMS_BODY, "To": st.just("+15005550006"),
+         "AccountSid": st.just("AC" + "0" * 32)}).flatmap(
+            lambda d: s.SMS_EXTRA.map(lambda extra: {**extra, **d}))),
+           live.check_sms, 80, live=True),
+]
+BY_NAME = {t.name: t for t in TARGETS}
+
+
+def profile_factor() -> int:
+    return LONG_FACTOR if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 1
+
+
+def hypothesis_settings(max_examples: int, *, derandomize: bool) -> settings:
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+
+
+def runner(target: Target, cfg: settings, gateway: live.LiveGateway | None = None,
+           on_example: Callable[[], None] | None = None) -> Callable[[], None]:
+    """The hypothesis test of `target` under `cfg`; calling it runs all its examples."""
+    prefix = (gateway,) if target.live else ()
+
+    @cfg
+    @given(target.strategy)
+    def run(args: tuple[Any, ...]) -> None:
+        if on_example is not None:
+            on_example()
+        target.check(*prefix, *args)
+
+    return run

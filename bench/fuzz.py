@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hypothesis import Verbosity, settings
 
@@ -37,16 +38,17 @@ class Tally:
     failures: dict[str, str] = field(default_factory=dict)  # error line → smallest input
 
 
-def _describe(exc: BaseException) -> tuple[str, str]:
-    """(a one-line key for the error, the falsifying example hypothesis attached)."""
-    lines = traceback.format_exception_only(type(exc), exc)
-    key = lines[-1].strip().splitlines()[0][:200] if lines else type(exc).__name__
-    notes = "\n".join(getattr(exc, "__notes__", []))
-    return key, notes[:1500]
+def _key(exc: BaseException) -> str:
+    """One line naming the error, the same for every input that fails the same way."""
+    if isinstance(exc, BaseExceptionGroup):  # hypothesis found several distinct failures
+        return " | ".join(sorted({_key(e) for e in exc.exceptions}))
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text.splitlines()[0][:200]
 
 
 def run_target(target: Target, seconds: float, batch: int, gateway: LiveGateway | None) -> Tally:
     tally = Tally()
+    failing: list[tuple[Any, ...]] = []
 
     def count() -> None:
         tally.examples += 1
@@ -55,11 +57,12 @@ def run_target(target: Target, seconds: float, batch: int, gateway: LiveGateway 
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         tally.batches += 1
+        failing.clear()
         try:
-            runner(target, cfg, gateway, on_example=count)()
+            runner(target, cfg, gateway, on_example=count, on_failure=failing.append)()
         except Exception as exc:  # noqa: BLE001 - a property failed: record it, keep fuzzing
-            key, example = _describe(exc)
-            tally.failures.setdefault(key, example)
+            example = repr(failing[-1])[:1500] if failing else "(no example recorded)"
+            tally.failures.setdefault(_key(exc), example)
     tally.wall_s = time.monotonic() - started
     return tally
 
@@ -77,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [BY_NAME[n] for n in names]
     share = args.minutes * 60 / len(chosen)
 
+    # The gateway logs every refused request and every error: the tally says what matters.
+    logging.disable(logging.CRITICAL)
     results: dict[str, Tally] = {}
     started = time.monotonic()
     with contextlib.ExitStack() as stack:

@@ -107,8 +107,10 @@ def hypothesis_settings(max_examples: int, *, derandomize: bool) -> settings:
 
 
 def runner(target: Target, cfg: settings, gateway: live.LiveGateway | None = None,
-           on_example: Callable[[], None] | None = None) -> Callable[[], None]:
-    """The hypothesis test of `target` under `cfg`; calling it runs all its examples."""
+           on_example: Callable[[], None] | None = None,
+           on_failure: Callable[[tuple[Any, ...]], None] | None = None) -> Callable[[], None]:
+    """The hypothesis test of `target` under `cfg`; calling it runs all its examples.
+    `on_failure` sees every failing input; the last one is the shrunk example."""
     prefix = (gateway,) if target.live else ()
 
     @cfg
@@ -116,6 +118,11 @@ def runner(target: Target, cfg: settings, gateway: live.LiveGateway | None = Non
     def run(args: tuple[Any, ...]) -> None:
         if on_example is not None:
             on_example()
-        target.check(*prefix, *args)
+        try:
+            target.check(*prefix, *args)
+        except Exception:
+            if on_failure is not None:
+                on_failure(args)
+            raise
 
     return run

@@ -4,8 +4,8 @@
     .venv/bin/python -m bench.fuzz --minutes 2 --targets normalise,api_chat
 
 Each target runs batches of fresh random hypothesis examples (not derandomised, no example
-database) until its share of the time is up; the live targets share one gateway (the real
-app, a fake Rasa, SQLite in a temp dir, rate limits off). A failing batch is shrunk by
+database) until its share of the time is up; the live targets share one gateway per WeChat
+mode (the real app, a fake Rasa, SQLite in a temp dir, rate limits off). A failing batch is shrunk by
 hypothesis to its smallest input, recorded once per distinct error, and the run goes on.
 
 Prints per target: examples run (property calls, shrinking included), distinct failures,
@@ -26,7 +26,7 @@ from typing import Any
 
 from hypothesis import Verbosity, settings
 
-from tests.fuzz.live import LiveGateway, live_gateway
+from tests.fuzz.live import SAFE_MODE, LiveGateway, live_gateway
 from tests.fuzz.targets import BY_NAME, TARGETS, Target, hypothesis_settings, runner
 
 
@@ -85,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Tally] = {}
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
-        gateway = None
-        if any(t.live for t in chosen):
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
-            gateway = stack.enter_context(live_gateway(workdir))
+        gateways: dict[str, LiveGateway] = {}
+        for kind in sorted({t.live for t in chosen if t.live}):
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"fuzz-{kind}-")))
+            overrides = SAFE_MODE if kind == "safe" else {}
+            gateways[kind] = stack.enter_context(live_gateway(workdir, **overrides))
         for target in chosen:
-            tally = run_target(target, share, args.batch, gateway)
+            tally = run_target(target, share, args.batch, gateways.get(target.live))
             results[target.name] = tally
             print(f"{target.name:<20} {tally.examples:>8} examples  {len(tally.failures)} failures  "
                   f"{tally.wall_s:6.1f} s  ({tally.examples / max(tally.wall_s, 1e-9):.0f}/s)",

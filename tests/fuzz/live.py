@@ -37,6 +37,7 @@ import httpx
 
 from channels.wechat.xmlsafe import XmlRejected, parse_xml
 from tests.channels.support import (
+    AES_KEY,
     WECHAT_TOKEN,
     FakeRasa,
     gateway_app,
@@ -44,7 +45,7 @@ from tests.channels.support import (
     serve,
 )
 from tests.channels.twilio_support import signed
-from tests.channels.wechat_support import sign
+from tests.channels.wechat_support import ACCOUNT, crypto, sign
 
 T = TypeVar("T")
 OWN_ORIGIN = "https://gateway.example.org"  # the settings' PUBLIC_BASE_URL: always allowed
@@ -55,6 +56,7 @@ _unique = itertools.count(1)
 @dataclass
 class LiveGateway:
     workdir: Path
+    overrides: dict[str, Any] = field(default_factory=dict)  # Settings fields
     base_url: str = ""
     app: Any = None
     http: httpx.Client = field(init=False)
@@ -82,7 +84,7 @@ class LiveGateway:
         settings = gateway_settings(
             self.workdir, rasa_url=rasa_url, public_base_url=OWN_ORIGIN,
             api_rate_chat_sender=off, api_rate_chat_ip=off,
-            api_rate_poll_sender=off, api_rate_poll_ip=off,
+            api_rate_poll_sender=off, api_rate_poll_ip=off, **self.overrides,
         )
         self.app = gateway_app(settings)
         self.base_url = await self._stack.enter_async_context(serve(self.app))
@@ -107,9 +109,12 @@ class LiveGateway:
             self.tokens[(channel, sender)] = token
 
 
+SAFE_MODE = {"wechat_encoding_aes_key": AES_KEY}  # WeChat 安全模式: AES key configured
+
+
 @contextlib.contextmanager
-def live_gateway(workdir: Path) -> Iterator[LiveGateway]:
-    gw = LiveGateway(workdir)
+def live_gateway(workdir: Path, **overrides: Any) -> Iterator[LiveGateway]:
+    gw = LiveGateway(workdir, overrides)
     gw.start()
     try:
         yield gw
@@ -265,3 +270,47 @@ def check_sms(gw: LiveGateway, params: dict[str, str]) -> None:
     texts = {m.text for m in gw.store(store.list_messages, conv.id, 100_000)}
     limit = gw.app.ctx.settings.max_message_chars
     assert params.get("Body", "")[:limit] in texts, f"{what}: answered but the message is not stored"
+
+
+def check_wechat_safe_mode(gw: LiveGateway, fields: dict[str, str] | None, body: bytes, forge: str) -> None:
+    """Safe mode: `fields` encrypted with wechatpy (or `body` as the Encrypt text), signed
+    (`forge`: "none") or with a wrong / missing `msg_signature`, or the message sent in clear
+    with only the URL signature ("plaintext": must be refused when an AES key is configured)."""
+    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:16]
+    if fields is not None:
+        plain = "<xml>" + "".join(f"<{k}><![CDATA[{v.replace(']]>', ']]]]><![CDATA[>')}]]></{k}>"
+                                  for k, v in fields.items()) + "</xml>"
+        encrypt = parse_xml(crypto().encrypt_message(plain, nonce, timestamp))["Encrypt"]
+    else:
+        encrypt = body.decode("latin-1")
+    query = {"signature": sign(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp,
+             "nonce": nonce, "openid": "ofuzz", "encrypt_type": "aes",
+             "msg_signature": sign(WECHAT_TOKEN, timestamp, nonce, encrypt)}
+    if forge == "wrong":
+        query["msg_signature"] = "0" * 40
+    elif forge == "missing":
+        del query["msg_signature"]
+    elif forge == "plaintext":
+        del query["encrypt_type"], query["msg_signature"]
+    envelope = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>")
+    if forge == "plaintext" and fields is not None:  # the downgrade: the message in clear
+        envelope = plain
+    what = f"POST /wechat safe mode {forge} {envelope[:160]!r}"
+    resp = gw.http.post(f"/wechat?{urlencode(query)}", content=envelope.encode("utf-8", "surrogatepass"),
+                        headers={"Content-Type": "text/xml"})
+    _no_server_error(resp, what)
+    if forge != "none":
+        assert resp.status_code >= 400, f"{what}: accepted without a valid msg_signature"
+        return
+    if fields is None or resp.status_code != 200 or resp.text in ("success", ""):
+        return
+    outer = parse_xml(resp.content)
+    reply = parse_xml(crypto().decrypt_message(resp.text, outer["MsgSignature"], outer["TimeStamp"],
+                                               outer["Nonce"]))
+    msg = parse_xml(plain.encode())
+    sender = msg.get("FromUserName", "")
+    assert reply["ToUserName"] == sender, what
+    if msg.get("MsgType") == "text" and msg.get("Content", "").strip():
+        conv = gw.store(gw.app.ctx.store.find_conversation, "wechat", sender)
+        assert conv is not None, f"{what}: answered but not stored"

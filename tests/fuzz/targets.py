@@ -8,6 +8,7 @@ until its time is up.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class Target:
     strategy: st.SearchStrategy[tuple[Any, ...]]
     check: Callable[..., None]
     examples: int  # in `make test`
-    live: bool = False  # needs the served gateway (first argument of `check`)
+    live: str = ""  # "plain" / "safe": needs that served gateway (first argument of `check`)
 
 
 def _form_body(pairs: list[tuple[str, str]]) -> bytes:
@@ -70,9 +71,9 @@ TARGETS: list[Target] = [
            properties.check_colloquial, 100),
     Target("reading", st.tuples(s.TEXT | s.numeral_text()), properties.check_reading, 150),
     # the served gateway, end to end
-    Target("api_chat", st.tuples(_paths("/api/chat"), s.CHAT_BODY), live.check_chat, 120, live=True),
+    Target("api_chat", st.tuples(_paths("/api/chat"), s.CHAT_BODY), live.check_chat, 120, live="plain"),
     Target("widget_chat", st.tuples(_paths("/widget/chat"), s.CHAT_BODY), live.check_chat, 80,
-           live=True),
+           live="plain"),
     Target("updates", st.tuples(
         _paths("/api/chat/updates", "/widget/updates"),
         s.mostly(st.sampled_from(live.KNOWN_SENDERS), s.SENDER),
@@ -80,13 +81,20 @@ TARGETS: list[Target] = [
         s.mostly(st.none() | st.integers(0, 5).map(str), s.AFTER, 5),
         s.mostly(st.just("right"), st.sampled_from(["wrong", "none"]) | st.text(max_size=40)),
         st.sampled_from(["query", "header"]),
-    ), live.check_updates, 120, live=True),
-    Target("wechat", s.wechat_body(), live.check_wechat, 100, live=True),
+    ), live.check_updates, 120, live="plain"),
+    Target("wechat", s.wechat_body(), live.check_wechat, 100, live="plain"),
+    Target("wechat_safe_mode", st.tuples(
+        s.wechat_message(),
+        s.mostly(st.none(), st.text(st.characters(max_codepoint=0xFF), max_size=80).map(lambda t: t.encode("latin-1"))
+                 | st.binary(max_size=60).map(base64.b64encode)),
+        s.mostly(st.just("none"), st.sampled_from(["wrong", "missing", "plaintext"])),
+    ).map(lambda t: (t[0] if t[1] is None else None, t[1] or b"", t[2])),
+           live.check_wechat_safe_mode, 80, live="safe"),
     Target("sms", st.tuples(st.fixed_dictionaries(
         {"From": s.SMS_FROM, "Body": s.SMS_BODY, "To": st.just("+15005550006"),
          "AccountSid": st.just("AC" + "0" * 32)}).flatmap(
             lambda d: s.SMS_EXTRA.map(lambda extra: {**extra, **d}))),
-           live.check_sms, 80, live=True),
+           live.check_sms, 80, live="plain"),
 ]
 BY_NAME = {t.name: t for t in TARGETS}
 

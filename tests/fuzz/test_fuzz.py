@@ -11,13 +11,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fuzz.live import LiveGateway, live_gateway
+from tests.fuzz.live import SAFE_MODE, LiveGateway, live_gateway
 from tests.fuzz.targets import BY_NAME, hypothesis_settings, profile_factor, runner
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
+    """WeChat in plaintext mode (no AES key), Twilio, the JSON API and the widget."""
     with live_gateway(tmp_path_factory.mktemp("fuzz-gateway")) as gw:
+        yield gw
+
+
+@pytest.fixture(scope="module")
+def gateway_safe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
+    """WeChat in safe mode (AES key configured)."""
+    with live_gateway(tmp_path_factory.mktemp("fuzz-gateway-safe"), **SAFE_MODE) as gw:
         yield gw
 
 
@@ -85,6 +93,10 @@ def test_updates_never_5xx_and_need_the_token(gateway: LiveGateway) -> None:
 
 def test_wechat_never_5xx_and_stores_what_it_answers(gateway: LiveGateway) -> None:
     fuzz("wechat", gateway)
+
+
+def test_wechat_safe_mode_never_5xx_and_needs_msg_signature(gateway_safe: LiveGateway) -> None:
+    fuzz("wechat_safe_mode", gateway_safe)
 
 
 def test_sms_never_5xx_and_stores_what_it_answers(gateway: LiveGateway) -> None:

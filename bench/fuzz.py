@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import sys
 import tempfile
 import time
@@ -42,8 +43,8 @@ def _key(exc: BaseException) -> str:
     """One line naming the error, the same for every input that fails the same way."""
     if isinstance(exc, BaseExceptionGroup):  # hypothesis found several distinct failures
         return " | ".join(sorted({_key(e) for e in exc.exceptions}))
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return text.splitlines()[0][:200]
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:200]
+    return re.sub(r"\d+", "N", text)  # "column 60" and "column 61" are one failure
 
 
 def run_target(target: Target, seconds: float, batch: int, gateway: LiveGateway | None) -> Tally:

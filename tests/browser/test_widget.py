@@ -100,6 +100,25 @@ def test_widget_answers_fee_question_with_figure_and_basis(page: Page, gateway_u
     print(f"\nwidget: demo page + widget visible in {load_s * 1000:.0f} ms; "
           f"fee answer in {answer_s * 1000:.0f} ms")
 
+    # A token that no longer fits (storage tampered with): the gateway refuses to continue
+    # the conversation, and the widget starts a new one instead of failing for good.
+    page.evaluate("t => { for (const k of Object.keys(localStorage)) { if (k.startsWith("
+                  "'yibao-widget:')) { const s = JSON.parse(localStorage.getItem(k)); "
+                  "s.token = t; localStorage.setItem(k, JSON.stringify(s)); } } }", "x" * 43)
+    page.reload()
+    field = page.get_by_label("输入您的问题")
+    field.fill("你好")
+    field.press("Enter")
+    expect(page.locator("yibao-widget .msg.system").last).to_contain_text("开始新的对话")
+    bots = page.locator("yibao-widget .msg.bot")
+    before = bots.count()
+    field.fill("你好")
+    field.press("Enter")
+    expect(bots.nth(before)).to_be_visible(timeout=60_000)  # answered in the new conversation
+    fresh = page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith("
+                          "'yibao-widget:')).map(k => JSON.parse(localStorage.getItem(k)))")[0]
+    assert fresh["sender"] != sender and fresh["token"] not in (None, token, "x" * 43)
+
 
 def test_widget_embedded_cross_origin_under_strict_csp(page: Page, gateway_url: str) -> None:
     """A bureau site on another origin whose CSP allows only the gateway for script/connect.

@@ -103,7 +103,7 @@ def create_app(
         sqlite_synchronous=settings.sqlite_synchronous,
     )
     store.create_all()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s, settings.rasa_token)
     providers = build_sms_providers(settings)
     outbounds: dict[str, Outbound] = {}
     if providers:

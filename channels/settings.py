@@ -53,7 +53,10 @@ class Settings:
     sender_hash_secret: str = field(default="", repr=False)
     sender_hash_secret_file: str = "var/sender-hash-secret"
 
+    # One Rasa server, or several replicas comma-separated (the gateway balances across them).
     rasa_url: str = "http://localhost:5005"
+    # Rasa's HTTP API token (`rasa run --auth-token`), for pause/resume on staff take-over.
+    rasa_token: str = field(default="", repr=False)
     # How long one Rasa call may take in the background before the message is left pending.
     rasa_timeout_s: float = 30.0
     # How long an SMS / JSON API request waits for the answer before apologising.

@@ -2,13 +2,14 @@
 
 Not a test. Run in Rasa's venv in place of `rasa run` (same arguments), load it, stop it:
 
-    PROFILE_OUT=results/rasa_profile.json PARSE_CACHE=0|1 PYTHONPATH=bot:. \\
+    PROFILE_OUT=results/rasa_profile.json SERVE_PATCHES=0|1 PYTHONPATH=bot:. \\
       .venv-rasa/bin/python bench/rasa_profile.py run -m bot/models/current.tar.gz ...
 
 It wraps the processor's steps with wall-clock timers (the event loop is single-threaded, so
 a step's wall time is its cost; the action call's time includes the action server's work and
 the HTTP round trip) and writes, at exit (SIGTERM), per step: calls, median, p95 and total ms,
-and the share of the summed turn time. `bench/perf.sh` drives it with the shared load.
+and the share of the summed turn time. Drive it with ../shared/perf/load.py against its port;
+`kill -USR1` writes the figures.
 """
 
 from __future__ import annotations
@@ -55,9 +56,9 @@ def install() -> None:
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import TrackerStore
 
-    if os.environ.get("PARSE_CACHE", "1") == "1":
-        from bot.scripts.serve import install as parse_cache
-        parse_cache()
+    if os.environ.get("SERVE_PATCHES", "1") == "1":  # what bot/scripts/serve.py changes
+        from bot.scripts.serve import install as serve_patches
+        serve_patches()
     _timed(MessageProcessor, "handle_message", "turn (handle_message)")
     _timed(MessageProcessor, "_parse_message_with_graph", "NLU parse")
     _timed(MessageProcessor, "_predict_next_with_tracker", "policies (per prediction)")

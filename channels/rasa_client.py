@@ -2,9 +2,8 @@
 
 `RASA_URL` may list several replicas (comma-separated); they share the tracker store and a
 Redis lock store (bot/endpoints-cluster.yml), so any replica can take any turn. Turns go
-round-robin to the replicas not marked down; a replica that refuses the connection or drops
-it is marked down for a moment and the turn is tried on the next one at once
-(channels/replicas.py). Rasa's
+to the conversation's own replica; one that refuses the connection or drops it is marked down
+for a moment and the turn is tried on the next one at once (channels/replicas.py). Rasa's
 HTTP API (pause/resume) needs `RASA_TOKEN` (`rasa run --auth-token`); the REST webhook and
 `/` do not.
 
@@ -60,7 +59,7 @@ class RasaClient:
     async def send(self, conversation_id: str, text: str, channel: str) -> list[Reply]:
         payload = {"sender": conversation_id, "message": text, "metadata": {"channel": channel}}
         body = json.dumps(payload, ensure_ascii=False).encode()
-        status, raw = await self._post_turn(body)
+        status, raw = await self._post_turn(conversation_id, body)
         if status != 200:
             raise BackendUnavailable(f"rasa: HTTP {status}")
         try:
@@ -75,9 +74,9 @@ class RasaClient:
             raise BackendUnavailable("rasa: empty answer (action server down?)")
         return replies
 
-    async def _post_turn(self, body: bytes) -> tuple[int, bytes]:
+    async def _post_turn(self, conversation_id: str, body: bytes) -> tuple[int, bytes]:
         last: Exception | None = None
-        for base in self.replicas.order():
+        for base in self.replicas.order(conversation_id):
             try:
                 async with self._client().post(
                     f"{base}/webhooks/rest/webhook", data=body, headers=_JSON
@@ -94,7 +93,7 @@ class RasaClient:
         """Pause/resume the bot for one conversation (needs `rasa run --enable-api`)."""
         event = {"event": "pause" if paused else "resume"}
         params = {"token": self.token} if self.token else None
-        for base in self.replicas.order():  # shared tracker store: any live replica will do
+        for base in self.replicas.order(conversation_id):
             url = f"{base}/conversations/{conversation_id}/tracker/events"
             try:
                 async with self._client().post(url, json=event, params=params) as resp:

@@ -1,12 +1,18 @@
-"""Which Rasa replica takes the next request: round-robin, the ones that just failed last.
+"""Which Rasa replica takes the next request: a conversation's own, the ones that failed last.
 
-Used by the gateway's Rasa client and by the local stand-in for a Kubernetes Service in
-front of Rasa's REST channel (deploy/balancer.py), so both spread and fail over the same way.
+A conversation goes to the same replica turn after turn (by a hash of its id), so the
+replica's kept tracker is still current (bot/components/tracker_store.py: a turn on another
+replica makes the next one rebuild the tracker from the database, ~3x the CPU). Any replica
+can take any turn, though: when its replica fails, the conversation moves to the next one and
+keeps its context through the shared tracker store. Requests without a conversation go
+round-robin. Used by the gateway's Rasa client and by the local stand-in for a Kubernetes
+Service in front of Rasa's REST channel (deploy/balancer.py), so both behave the same.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 
 import aiohttp
 
@@ -26,10 +32,13 @@ class Replicas:
         self._next = 0
         self._down_until: dict[str, float] = {}
 
-    def order(self) -> list[str]:
-        """Replicas to try for one request: round-robin, the ones marked down last."""
+    def order(self, conversation: str | None = None) -> list[str]:
+        """Replicas to try for one request, the ones marked down last."""
         n = len(self.urls)
-        start, self._next = self._next, (self._next + 1) % n
+        if conversation:
+            start = zlib.crc32(conversation.encode()) % n
+        else:
+            start, self._next = self._next, (self._next + 1) % n
         ring = [self.urls[(start + i) % n] for i in range(n)]
         now = time.monotonic()
         return sorted(ring, key=lambda u: self._down_until.get(u, 0.0) > now)

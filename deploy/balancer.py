@@ -4,14 +4,16 @@
 
 What a Kubernetes Service is to the Rasa pods (deploy/k8s), this is on one machine: clients
 of Rasa's REST channel and HTTP API (bench tools, ../shared/perf/compare.sh, operators) use one
-address. Requests go round-robin to the replicas; one that refuses or drops the connection is
-skipped and the request goes to the next (channels/replicas.py, the gateway's own rule).
+address. A conversation's requests go to its own replica; one that refuses or drops the
+connection is skipped and the request goes to the next (channels/replicas.py, the gateway's
+own rule).
 Listens on 127.0.0.1 only, like Rasa itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 
 import aiohttp
 from aiohttp import web
@@ -20,6 +22,19 @@ from channels.replicas import RETRYABLE, Replicas
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host",
               "content-encoding"}
+
+
+def conversation_of(path: str, body: bytes) -> str | None:
+    """The conversation a request belongs to: the REST channel's `sender` or the API's path."""
+    if path.startswith("/conversations/"):
+        return path.split("/")[2]
+    if path.startswith("/webhooks/") and body:
+        try:
+            sender = json.loads(body).get("sender")
+        except (ValueError, AttributeError):
+            return None
+        return sender if isinstance(sender, str) else None
+    return None
 
 
 def make_app(replicas: Replicas, timeout_s: float = 60.0) -> web.Application:
@@ -36,7 +51,7 @@ def make_app(replicas: Replicas, timeout_s: float = 60.0) -> web.Application:
     async def forward(request: web.Request) -> web.StreamResponse:
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        for base in replicas.order():
+        for base in replicas.order(conversation_of(request.path, body)):
             try:
                 async with session["s"].request(request.method, base + request.path_qs,
                                                 data=body, headers=headers) as resp:

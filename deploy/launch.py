@@ -32,6 +32,9 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bot.scripts.endpoints import endpoints_for  # noqa: E402  (bot/endpoints.yml, ports changed)
+
 TOPOLOGY = yaml.safe_load((ROOT / "deploy" / "topology.yaml").read_text())
 APP_PY = ROOT / ".venv" / "bin" / "python"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"  # bot/scripts/serve.py: `rasa` + parse cache
@@ -77,16 +80,12 @@ def programs(mode: str, var: Path) -> list[Program]:
     services = TOPOLOGY["services"]
     replicas = int(os.environ.get(services["rasa"]["replicas_env"]) or 2) if mode == "cluster" else 1
     actions_port = port_of("actions")
-    action_url = f"http://127.0.0.1:{actions_port}/webhook"
+    action_url = f"http://127.0.0.1:{actions_port}/webhook"  # cluster: ACTION_SERVER_URL
     if mode == "cluster":
         endpoints = ROOT / "bot" / "endpoints-cluster.yml"
     else:
         endpoints = var / "endpoints.yml"
-        endpoints.write_text(yaml.safe_dump({
-            "action_endpoint": {"url": action_url},
-            "tracker_store": {"type": "components.tracker_store.SQLiteTrackerStore",
-                              "db": str(var / "rasa-tracker.db")},
-        }))
+        endpoints.write_text(endpoints_for(actions_port, var / "rasa-tracker.db"))
     # cluster: the replicas sit behind the balancer on RASA_PORT (the Rasa "service" address)
     rasa_ports = [port_of("rasa", i + (mode == "cluster")) for i in range(replicas)]
     progs = [Program("actions", [str(APP_PY), "-m", "rasa_sdk", "--actions", "actions.bot_actions",

@@ -18,7 +18,10 @@ endpoints.yml::
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,25 +33,35 @@ from rasa.shared.core.trackers import DialogueStateTracker
 KEPT_TRACKERS = 2000  # conversations whose last saved tracker a Rasa process keeps
 
 
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    last_id: int  # id of the conversation's last stored event when the tracker was kept
+    stored: int  # how many of the tracker's events are in the database
+
+
 class KeptTrackerMixin:
     """Hands the tracker a turn saved back to the next turn instead of rebuilding it.
 
     ``SQLTrackerStore.retrieve`` reads every event of the conversation and replays it into a
-    new tracker, so a turn costs more the longer the conversation (a third of Rasa's CPU at
-    20 turns, bench/rasa_profile.py). The tracker object a turn saved is kept with the id of
-    the conversation's last stored event; the next ``retrieve`` checks that id with one
-    indexed query and, when no other replica (or anyone) has stored an event since, returns
-    the kept object. It is handed over, not shared: a turn that fails before saving leaves
-    nothing kept, and the next turn rebuilds from the database as before.
+    new tracker, and ``save`` counts the stored events to find the new ones, so a turn costs
+    more the longer the conversation (retrieve alone was a third of Rasa's CPU at 20 turns,
+    bench/rasa_profile.py). The tracker object a turn saved is kept with the id of the
+    conversation's last stored event; the next ``retrieve`` checks that id with one indexed
+    query and, when nobody (no other replica) has stored an event since, hands the kept object
+    over; its ``save`` then writes just the events after those already stored. Handed over,
+    not shared: a turn that fails before saving leaves nothing kept, and the next turn
+    rebuilds from the database as Rasa does. With an event broker Rasa's own ``save`` runs.
     """
 
     SQLEvent: Any
+    event_broker: EventBroker | None
 
-    def _kept(self) -> OrderedDict[str, tuple[int, DialogueStateTracker]]:
+    def _slots(self) -> tuple[OrderedDict[str, _Kept], dict[str, _Kept]]:
         if not hasattr(self, "_kept_trackers"):
-            self._kept_trackers: OrderedDict[str, tuple[int, DialogueStateTracker]] = (
-                OrderedDict())
-        return self._kept_trackers
+            self._kept_trackers: OrderedDict[str, _Kept] = OrderedDict()
+            self._handed_over: dict[str, _Kept] = {}
+        return self._kept_trackers, self._handed_over
 
     def _last_event_id(self, sender_id: str) -> int | None:
         with self.session_scope() as session:  # type: ignore[attr-defined]
@@ -56,19 +69,44 @@ class KeptTrackerMixin:
                 self.SQLEvent.sender_id == sender_id).scalar()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        kept = self._kept().pop(sender_id, None)
-        if kept is not None and kept[0] == self._last_event_id(sender_id):
-            return kept[1]
+        kept, handed = self._slots()
+        entry = kept.pop(sender_id, None)
+        if entry is not None and entry.last_id == self._last_event_id(sender_id):
+            handed[sender_id] = entry
+            return entry.tracker
         return await super().retrieve(sender_id)  # type: ignore[misc]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)  # type: ignore[misc]
-        last_id = self._last_event_id(tracker.sender_id)
+        kept, handed = self._slots()
+        entry = handed.pop(tracker.sender_id, None)
+        if entry is None or entry.tracker is not tracker or self.event_broker is not None:
+            await super().save(tracker)  # type: ignore[misc]
+            last_id = self._last_event_id(tracker.sender_id)
+        else:
+            last_id = self._append(tracker, entry.stored) or entry.last_id
         if last_id is not None:
-            kept = self._kept()
-            kept[tracker.sender_id] = (last_id, tracker)
+            kept[tracker.sender_id] = _Kept(tracker, last_id, len(tracker.events))
             if len(kept) > KEPT_TRACKERS:
                 kept.popitem(last=False)
+
+    def _append(self, tracker: DialogueStateTracker, stored: int) -> int | None:
+        """Store the tracker's events after the first `stored`; the id of the last one."""
+        rows = []
+        for event in itertools.islice(tracker.events, stored, None):
+            data = event.as_dict()  # the columns as Rasa's SQLTrackerStore.save fills them
+            rows.append(self.SQLEvent(
+                sender_id=tracker.sender_id, type_name=event.type_name,
+                timestamp=data.get("timestamp"), action_name=data.get("name"),
+                intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                data=json.dumps(data)))
+        if not rows:
+            return None
+        with self.session_scope() as session:  # type: ignore[attr-defined]
+            session.add_all(rows)
+            session.flush()
+            last_id = rows[-1].id
+            session.commit()
+        return last_id
 
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
 

@@ -1,4 +1,4 @@
-"""`rasa run` with the NLU parse of a message text cached (an LRU per process).
+"""`rasa run` with the NLU parse of a text cached and the action call sent only this turn.
 
     PYTHONPATH=bot .venv-rasa/bin/python bot/scripts/serve.py run -m bot/models/current.tar.gz ...
 
@@ -8,6 +8,13 @@ components reads the tracker (bot/components/nlu.py, Rasa's own). So the parse i
 text; the dialogue (policies, the action, the tracker) runs for every turn as before, and an
 answer still depends on the conversation. Measured per turn in bench/rasa_profile.py.
 The cache belongs to one model: a process serves one model and a new model means a restart.
+
+Rasa also sends the action server every event of the conversation with every action call,
+and encoding it (and decoding it on the other side) grew with the conversation to an eighth
+of Rasa's CPU at 20 turns. Our actions keep what they remember in slots (`situation`) and
+read only the latest message, the slots and the sender (actions/bot_actions.py; no action
+reads `tracker.events`), so the call carries the events from the latest user message on; the
+rest of the tracker state (slots, latest message, paused, active loop) is sent whole.
 """
 
 from __future__ import annotations
@@ -17,12 +24,13 @@ import sys
 from collections import OrderedDict
 from typing import Any
 
+from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 
 CACHE_SIZE = 4096  # distinct texts; a parse is a few kB
 
 
-def install(size: int = CACHE_SIZE) -> None:
+def cache_parses(size: int = CACHE_SIZE) -> None:
     """Wrap `MessageProcessor._parse_message_with_graph` with an LRU keyed by the text."""
     original = MessageProcessor._parse_message_with_graph
     cache: OrderedDict[tuple[str, bool], dict[str, Any]] = OrderedDict()
@@ -43,6 +51,26 @@ def install(size: int = CACHE_SIZE) -> None:
         return copy.deepcopy(hit)
 
     MessageProcessor._parse_message_with_graph = parse  # type: ignore[method-assign]
+
+
+def send_only_this_turn() -> None:
+    """Trim the events in `RemoteAction`'s request to those since the latest user message."""
+    original = RemoteAction._action_call_format
+
+    def call_format(self: RemoteAction, tracker: Any, domain: Any) -> dict[str, Any]:
+        payload = original(self, tracker, domain)
+        events = payload["tracker"]["events"]
+        last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"),
+                        default=0)
+        payload["tracker"]["events"] = events[last_user:]
+        return payload
+
+    RemoteAction._action_call_format = call_format  # type: ignore[method-assign]
+
+
+def install() -> None:
+    cache_parses()
+    send_only_this_turn()
 
 
 def main() -> None:

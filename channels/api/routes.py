@@ -18,7 +18,9 @@ the caller keeps; it goes with every later message and every `updates` call, as 
 `updates` answers 401 `conversation_token_required`, with a wrong one 403
 `conversation_token_invalid`, and a new message to that conversation is refused with 403
 `conversation_token_invalid` (nothing stored): a sender id alone neither reads nor continues
-a conversation. A conversation from before tokens gets one with its next reply. Lost the
+a conversation. Except for callers with a valid API key (server-to-server, `API_KEYS`), who
+may continue their residents' conversations by sender id; their `updates` need the token too.
+A conversation from before tokens gets one with its next reply. Lost the
 first reply (and so the token)? Start over with a new sender id.
 
 Channel `console` only for callers with an API key; the widget and keyless callers are `web`.
@@ -178,11 +180,11 @@ def _external_id(sender: str, client_id: str) -> str | None:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _token_check(presented: str | None) -> tuple[TokenCheck, str]:
+def _token_check(presented: str | None, keyed: bool) -> tuple[TokenCheck, str]:
     """The rule for one message and the fresh token it may issue (see `MessageStore`)."""
     fresh = new_conversation_token()
     digest = token_digest(presented) if presented else None
-    return TokenCheck(presented_hash=digest, new_hash=token_digest(fresh)), fresh
+    return TokenCheck(presented_hash=digest, new_hash=token_digest(fresh), trusted=keyed), fresh
 
 
 @bp.post("/chat")
@@ -213,7 +215,7 @@ async def handle_chat(request: Request, *, keyed: bool = False) -> HTTPResponse:
     if limited is not None:
         return limited
     gateway: Gateway = request.app.ctx.gateway
-    check, fresh_token = _token_check(request.headers.get(TOKEN_HEADER) or data["token"])
+    check, fresh_token = _token_check(request.headers.get(TOKEN_HEADER) or data["token"], keyed)
     try:
         outcome = await gateway.receive(
             data["channel"],

@@ -205,6 +205,35 @@ def test_continuing_a_conversation_needs_its_token(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+def test_api_key_callers_continue_by_sender_id_but_read_updates_only_with_the_token(
+        tmp_path: Path) -> None:
+    """A bureau portal's back end (API key) relays its residents by sender id; the public
+    widget on the same gateway still needs the token, and so does reading `updates`."""
+    async def main() -> None:
+        async with serve(FakeRasa().app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url, api_keys="portal-key"))
+            key = {"X-API-Key": "portal-key"}
+            async with serve(app) as base, client(base) as http:
+                first = await http.post("/api/chat", headers=key,
+                                        json={"sender": "p-1", "message": "我是低保户"})
+                token = first.json()["conversation_token"]
+                again = await http.post("/api/chat", headers=key,
+                                        json={"sender": "p-1", "message": "我交多少钱"})
+                assert again.status_code == 200 and again.json()["status"] == "answered"
+                updates = await http.get("/api/chat/updates", headers=key,
+                                         params={"sender": "p-1", "channel": "web", "after": 0})
+                assert updates.status_code == 401
+                updates = await http.get("/api/chat/updates",
+                                         headers={**key, "X-Conversation-Token": token},
+                                         params={"sender": "p-1", "channel": "web", "after": 0})
+                assert updates.status_code == 200
+                widget = await http.post("/widget/chat", json={"sender": "p-1", "message": "好"})
+                assert widget.status_code == 403
+                assert _count(app) == 2
+
+    asyncio.run(main())
+
+
 def test_conversation_from_before_tokens_gets_one_on_its_next_reply(tmp_path: Path) -> None:
     async def main() -> None:
         async with serve(FakeRasa().app()) as rasa_url:

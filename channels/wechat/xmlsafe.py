@@ -6,7 +6,9 @@ XmlRejected before the message touches the store.
 
 Outbound: text goes in CDATA sections, and `]]>` inside the text is split across two
 sections, so no reply content can end the section early; characters XML 1.0 forbids are
-dropped.
+dropped (`clean_text`: C0 controls other than tab and line ends, U+FFFE/U+FFFF, and lone
+surrogates, which Rasa's JSON can carry as a "\\ud800" escape and UTF-8 cannot encode). The
+SMS provider uses `clean_text` too: TwiML is XML as well.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 MAX_FIELDS = 64
-_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class XmlRejected(ValueError):
@@ -26,7 +28,9 @@ class XmlRejected(ValueError):
 
 
 def parse_xml(body: bytes | str, *, max_bytes: int = 64 * 1024) -> dict[str, str]:
-    raw = body.encode() if isinstance(body, str) else body
+    # "surrogatepass": a lone surrogate in a str becomes bytes expat refuses (XmlRejected),
+    # not a UnicodeEncodeError here.
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     if len(raw) > max_bytes:
         raise XmlRejected("body too large")
     if not raw.strip():

@@ -653,3 +653,29 @@ def test_signatures_compared_in_constant_time(tmp_path: Path,
                 assert (await http.post(wrong, content=body)).status_code == 403
 
     asyncio.run(main())
+
+
+# -- issue 12 fuzz findings: characters XML 1.0 forbids ----------------------------------------
+@pytest.mark.parametrize("content", ["答复：\ud800", "\udfff答复", "a\ud83db"],
+                         ids=["high", "low", "inside"])
+def test_reply_with_lone_surrogate_encodes_and_parses(content: str) -> None:
+    """A bot reply carrying a lone surrogate (Rasa's JSON may hold a "\\ud800" escape) still
+    gives a reply body that encodes as UTF-8 (was UnicodeEncodeError: a 500) and parses back
+    without the surrogate (tests/fuzz: test_xml_reply_always_encodes_and_parses)."""
+    from channels.wechat.xmlsafe import clean_text, render_text_reply
+
+    raw = render_text_reply("oUser", "gh_x", 1_700_000_000, content).encode("utf-8")
+    expected = "".join(ch for ch in content if not "\ud800" <= ch <= "\udfff")
+    assert parse_xml(raw)["Content"] == expected
+    assert clean_text(content) == expected
+
+
+def test_parse_xml_refuses_str_with_lone_surrogate() -> None:
+    """`parse_xml` on a str holding a lone surrogate raises XmlRejected, its one refusal, not
+    UnicodeEncodeError (tests/fuzz: test_xml_parser_refuses_with_xml_rejected_only)."""
+    from channels.wechat.xmlsafe import XmlRejected
+
+    for body in ("<xml><A>\ud800</A></xml>", "<xml><A><![CDATA[x\udc00]]></A></xml>"):
+        with pytest.raises(XmlRejected):
+            parse_xml(body)
+    assert parse_xml("<xml><A>😀</A></xml>") == {"A": "😀"}  # a real astral character is kept

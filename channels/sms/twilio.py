@@ -12,6 +12,7 @@ from channels.identity import redact
 from channels.service import DeliveryError
 from channels.sms.form import FormRejected, parse_form
 from channels.sms.provider import BadRequest, InboundSms, SignatureInvalid, WebhookReply
+from channels.wechat.xmlsafe import clean_text
 
 
 class TwilioProvider:
@@ -63,13 +64,13 @@ class TwilioProvider:
 
     def reply(self, parts: list[str]) -> WebhookReply:
         resp = MessagingResponse()
-        for part in parts:
+        for part in _sendable(parts):
             resp.message(part)
         return WebhookReply(str(resp), "application/xml")
 
     async def send(self, to: str, parts: list[str]) -> None:
         url = f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        for part in parts:
+        for part in _sendable(parts):
             await self._send_one(url, to, part)
 
     async def _send_one(self, url: str, to: str, body: str) -> None:
@@ -89,6 +90,17 @@ class TwilioProvider:
                     raise DeliveryError(_twilio_error(resp, last), retryable=False)
             await asyncio.sleep(self.backoff_s * (2**attempt))
         raise DeliveryError(last, retryable=True)
+
+
+def _sendable(parts: list[str]) -> list[str]:
+    """The parts without the characters XML 1.0 forbids, empty ones left out.
+
+    `MessagingResponse` writes a control character (e.g. ESC echoed from the resident's
+    message) into the TwiML as it is, and Twilio cannot parse that reply, so the resident
+    gets nothing; the Messages API path is cleaned the same way so both carry the same text.
+    """
+    cleaned = (clean_text(part) for part in parts)
+    return [part for part in cleaned if part]
 
 
 def _twilio_error(resp: httpx.Response, fallback: str) -> str:

@@ -239,3 +239,43 @@ def test_provider_error_is_stored_without_the_phone_number(tmp_path: Path) -> No
                 assert "13900001111" not in out.last_error
 
     asyncio.run(main())
+
+
+# -- issue 12 fuzz finding: characters XML 1.0 forbids in a reply -----------------------------
+@pytest.mark.parametrize("body", ["\x1b", "问\x08题\x0b", "\ufffe缴费\uffff"],
+                         ids=["escape", "backspace-vtab", "noncharacters"])
+def test_reply_with_control_characters_is_well_formed_twiml(tmp_path: Path, body: str) -> None:
+    """The fake bot echoes what the resident sent; TwiML holding a control character is not
+    XML Twilio can read, so the resident got no answer (tests/fuzz:
+    test_sms_never_5xx_and_stores_what_it_answers). The forbidden characters are dropped."""
+
+    async def main() -> None:
+        rasa = FakeRasa()
+        async with serve(rasa.app()) as rasa_url:
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url))
+            async with serve(app) as base, client(base) as http:
+                resp = await _post(http, sms_params(body))
+                assert resp.status_code == 200
+                kept = "".join(ch for ch in body if ch.isprintable())
+                assert twiml_messages(resp.text) == [f"答复：{kept}"]
+
+    asyncio.run(main())
+
+
+def test_pushed_sms_drops_forbidden_characters_and_empty_parts() -> None:
+    """`send` (answers after the passive reply, staff messages) cleans its parts the same
+    way; a part left empty is not sent."""
+    from channels.sms.twilio import TwilioProvider
+    from tests.channels.support import TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN
+
+    async def main() -> None:
+        twilio = FakeTwilio()
+        async with serve(twilio.app()) as twilio_url:
+            provider = TwilioProvider(TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM, twilio_url)
+            try:
+                await provider.send("+8613700002222", ["答复：\x1b好\ud800", "\x00\x1f"])
+            finally:
+                await provider.close()
+        assert [m["Body"] for m in twilio.sent] == ["答复：好"]
+
+    asyncio.run(main())

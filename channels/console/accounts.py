@@ -378,7 +378,3 @@ def accounts_for(engine: Engine, table_prefix: str, config: ConsoleConfig | None
                 raise
             time.sleep(0.2 * (attempt + 1))
     return accounts
-
-
-def datetime_label(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""

@@ -18,6 +18,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, update
 from actions import handoff_store
 from actions.render.catalog import render_text
 from actions.rules.contract import say
+from channels.console import clock
 from channels.console.masking import redact_text
 from channels.identity import conversation_id as conversation_key
 from channels.store import (
@@ -199,7 +200,7 @@ def list_conversations(store: MessageStore, f: Filters, limit: int = 100) -> lis
     if f.channel:
         q = q.where(c.channel == f.channel)
     if f.day:
-        start = datetime.combine(f.day, datetime.min.time())
+        start = clock.day_start_utc(f.day)
         q = q.where(exists().where(m.conversation_id == c.id, m.created_at >= start,
                                    m.created_at < start + timedelta(days=1)))
     if f.q:
@@ -351,22 +352,22 @@ class Stats:
 
 
 def stats(store: MessageStore, days: int = 14, today: date | None = None) -> Stats:
-    today = today or utcnow().date()
+    today = today or clock.today()
     first = today - timedelta(days=days - 1)
     day_list = [first + timedelta(days=i) for i in range(days)]
-    start = datetime.combine(first, datetime.min.time())
+    start = clock.day_start_utc(first)
     c, m = store.conversations.c, store.messages.c
     with store.engine.connect() as conn:
         conv_dates = conn.execute(select(c.created_at).where(c.created_at >= start)).scalars().all()
         msg_rows = conn.execute(select(m.created_at, m.direction, m.status, m.reply, m.channel)
                                 .where(m.created_at >= start)).all()
-    conv_count = Counter(d.date() for d in conv_dates)
+    conv_count = Counter(clock.beijing_date(d) for d in conv_dates)
     msg_count: Counter[date] = Counter()
     topics: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     inbound = fallbacks = unanswered = 0
     for created, direction, status, reply, channel in msg_rows:
-        msg_count[created.date()] += 1
+        msg_count[clock.beijing_date(created)] += 1
         if direction != "in":
             continue
         inbound += 1
@@ -385,7 +386,7 @@ def stats(store: MessageStore, days: int = 14, today: date | None = None) -> Sta
     for h in all_handoffs:
         at = h["created_at"]
         if isinstance(at, datetime) and at.replace(tzinfo=None) >= start:
-            hand_count[at.date()] += 1
+            hand_count[clock.beijing_date(at)] += 1
     return Stats(
         days=day_list,
         conversations_per_day=[conv_count[d] for d in day_list],

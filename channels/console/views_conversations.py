@@ -9,7 +9,7 @@ from sanic import Request
 from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
 
-from channels.console import queries
+from channels.console import clock, queries
 from channels.console.web import audit, bp, refuse, render
 from channels.service import Gateway
 from channels.store import MessageStore
@@ -56,7 +56,7 @@ async def api_conversations(request: Request) -> HTTPResponse:
     rows = await asyncio.to_thread(queries.list_conversations, _store(request), f)
     data = [{"id": r.conv.id, "channel": r.conv.channel, "sender": r.conv.sender_masked,
              "taken_over": r.conv.taken_over, "messages": r.messages,
-             "last_text": r.last_text, "last_at": r.last_at.isoformat() if r.last_at else None,
+             "last_text": r.last_text, "last_at": clock.iso(r.last_at),
              "handoff_open": r.handoff_open, "unanswered": r.unanswered} for r in rows]
     return json_response({"conversations": data}, ensure_ascii=False)
 
@@ -98,7 +98,7 @@ async def api_messages(request: Request, conversation_id: int) -> HTTPResponse:
     return json_response({"conversation": {"id": conv.id, "channel": conv.channel,
                                            "sender": conv.sender_masked,
                                            "taken_over": conv.taken_over},
-                          "messages": [{"id": e.id, "at": e.at.isoformat(), "author": e.author,
+                          "messages": [{"id": e.id, "at": clock.iso(e.at), "author": e.author,
                                         "text": e.text, "status": e.status,
                                         "answer": e.answer} for e in entries]},
                          ensure_ascii=False, default=str)

@@ -22,13 +22,13 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as json_response
 
+from channels.console import clock
 from channels.console.accounts import (
     ROLE_NAMES,
     AccountError,
     Accounts,
     Session,
     accounts_for,
-    datetime_label,
 )
 from channels.console.config import ConsoleConfig
 from channels.console.masking import redact_text
@@ -52,7 +52,7 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-templates.filters["dt"] = datetime_label
+templates.filters["dt"] = clock.label  # 北京时间
 templates.filters["redact"] = redact_text
 templates.globals["CHANNEL_NAMES"] = CHANNEL_NAMES
 templates.globals["ROLE_NAMES"] = ROLE_NAMES

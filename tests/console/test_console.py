@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from actions import handoff_store
+from channels.console import clock
 from channels.console.__main__ import main as cli_main
 from channels.store import utcnow
 from tests.channels.support import FakeRasa, FakeTwilio, FakeWeChatApi, client, serve
@@ -74,7 +75,7 @@ def test_filters_search_transcript_and_dashboard(tmp_path: Path,
             assert await listed("?unanswered=1") == {fallback.id}
             assert await listed("?q=交多少") == {fee.id}
             assert await listed("?q=%25") == set()  # LIKE wildcards are literal
-            today = utcnow().date().isoformat()
+            today = clock.today().isoformat()  # the console filters by Beijing date
             assert old.conversation.id not in await listed(f"?date={today}")
             assert fee.id in await listed(f"?date={today}")
             bad = await http.get("/console/?date=2022-13-01&channel=fax")

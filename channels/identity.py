@@ -29,7 +29,21 @@ import secrets
 import stat
 from pathlib import Path
 
-_PHONE_RE = re.compile(r"\+?\d[\d\- ]{6,}\d")
+# What people put between the digit groups of a phone number: spaces (ASCII, tab, no-break,
+# the ideographic space a Chinese IME types, other Unicode spaces), dots (ASCII, full-width,
+# 。) and dashes (ASCII, U+2010-U+2015, minus sign, small and full-width hyphen-minus).
+# Not line breaks: a match is masked into one piece, and log lines must stay lines.
+# (The body of a regex character class, for every phone-number rule to share.)
+PHONE_SEPARATORS = (
+    "\t \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+    ".\u3002\uff0e"
+    "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
+)
+_PHONE_RE = re.compile(rf"\+?\d[\d{PHONE_SEPARATORS}]{{6,}}\d")
+_SEPARATOR_RE = re.compile(f"[{PHONE_SEPARATORS}]")
+# With "." a separator, an IPv4 address would read as a number: it stays as it is (a phone
+# number's 4-digit groups never make one).
+_IPV4_RE = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])")
 # WeChat openids: 28 characters starting with "o" (base64url alphabet).
 _OPENID_RE = re.compile(r"(?<![A-Za-z0-9_\-])o[A-Za-z0-9_\-]{27}(?![A-Za-z0-9_\-])")
 _MIN_SECRET_CHARS = 32
@@ -67,8 +81,16 @@ def conversation_id(channel: str, sender_hash: str) -> str:
 
 
 def redact(text: str) -> str:
-    text = _PHONE_RE.sub(lambda m: mask_sender(re.sub(r"[\- ]", "", m.group(0))), text)
+    """Mask phone numbers (separators dropped, last 4 digits kept) and openids in `text`."""
+    text = _PHONE_RE.sub(_mask_phone, text)
     return _OPENID_RE.sub(lambda m: mask_sender(m.group(0)), text)
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    value = match.group(0)
+    if _IPV4_RE.fullmatch(value):
+        return value
+    return mask_sender(_SEPARATOR_RE.sub("", value))
 
 
 _TRACEBACKS = logging.Formatter()

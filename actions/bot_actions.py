@@ -1,6 +1,6 @@
 """rasa-sdk actions: the message and the ``situation`` slot in → messages and slots out.
 
-Run with ``python -m rasa_sdk --actions actions.bot_actions --port 5055``.
+Run with ``python -m actions.server --port 5055`` (one process; see actions/server.py).
 Thin by design: ``actions.conversation`` reads the message and decides what is asked, the rule
 layer decides every figure, ``actions.render`` words it for the message's channel.
 """

@@ -63,14 +63,16 @@ def main() -> None:
     try:
         for name in names:
             time.sleep(args.pause)
-            restarts[name] = round(stack.kill(name), 1)
-            print(f"kill -9 {name}: restarted after {restarts[name]} s", flush=True)
+            restarted, answering = stack.kill(name)
+            restarts[name] = {"restarted_s": round(restarted, 1), "answering_s": round(answering, 1)}
+            print(f"kill -9 {name}: restarted after {restarted:.1f} s, answering after "
+                  f"{answering:.1f} s", flush=True)
         time.sleep(args.pause)
     finally:
         stop.set()
         for t in threads:
             t.join()
-    summary = {"mode": args.mode, "restart_s": restarts, **stack.audit()}
+    summary = {"mode": args.mode, "kills": restarts, **stack.audit()}
     stack.stop()
     print(json.dumps(summary, ensure_ascii=False))
 

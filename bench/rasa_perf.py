@@ -93,11 +93,11 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'y.db'}"}
     t0 = time.monotonic()
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions.bot_actions", "--port",
-         str(aport)], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-m", "actions.server", "--port", str(aport)], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rasa = subprocess.Popen(
-        [str(ROOT / ".venv-rasa/bin/rasa"), "run", "-m", "bot/models/current.tar.gz",
+        [str(ROOT / ".venv-rasa/bin/python"), "bot/scripts/serve.py", "run", "-m",
+         "bot/models/current.tar.gz",
          "--enable-api", "-i", "127.0.0.1", "--port", str(rport), "--endpoints",
          str(work / "endpoints.yml"), "--credentials", "bot/credentials.yml"],
         cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT / "bot")}, start_new_session=True,

@@ -88,9 +88,8 @@ def programs(mode: str, var: Path) -> list[Program]:
         endpoints.write_text(endpoints_for(actions_port, var / "rasa-tracker.db"))
     # cluster: the replicas sit behind the balancer on RASA_PORT (the Rasa "service" address)
     rasa_ports = [port_of("rasa", i + (mode == "cluster")) for i in range(replicas)]
-    progs = [Program("actions", [str(APP_PY), "-m", "rasa_sdk", "--actions", "actions.bot_actions",
-                                 "--port", str(actions_port)],
-                     actions_port, services["actions"]["health"], {"SANIC_HOST": "127.0.0.1"})]
+    progs = [Program("actions", [str(APP_PY), "-m", "actions.server", "--port", str(actions_port)],
+                     actions_port, services["actions"]["health"])]
     for i, port in enumerate(rasa_ports):
         progs.append(Program(
             f"rasa-{i}",

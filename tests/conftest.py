@@ -98,12 +98,12 @@ def rasa_url(tmp_path_factory: pytest.TempPathFactory, handoff_db_url: str,
     logs = [work / "actions.log", work / "rasa.log"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions.bot_actions",
-             "--port", str(actions_port)],
+            [sys.executable, "-m", "actions.server", "--port", str(actions_port)],
             cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True,
             stdout=logs[0].open("w"), stderr=subprocess.STDOUT),
         subprocess.Popen(
-            [str(RASA_VENV / "bin" / "rasa"), "run", "-m", str(model), "--enable-api",
+            [str(RASA_VENV / "bin" / "python"), str(ROOT / "bot" / "scripts" / "serve.py"), "run",
+             "-m", str(model), "--enable-api",
              "-i", "127.0.0.1", "--port", str(rasa_port), "--endpoints", str(endpoints),
              "--credentials", str(ROOT / "bot" / "credentials.yml")],
             cwd=ROOT, env=env, start_new_session=True,

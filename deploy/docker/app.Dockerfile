@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The application image: the channel gateway (default command, `python -m channels`) and the
-# action server (`python -m rasa_sdk --actions actions.bot_actions --port 5055`, set by
+# action server (`python -m actions.server --host 0.0.0.0 --port 5055`, set by
 # deploy/compose and deploy/k8s). Build from the repository root:
 #   docker build -f deploy/docker/app.Dockerfile -t yibao/app:<tag> .
 # No secret is read at build time; every setting comes from the environment at run time.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,14 +60,31 @@ class Stack:
              "pid", name], capture_output=True, text=True, check=False).stdout.strip()
         return int(out) if out.isdigit() else 0
 
-    def kill(self, name: str, timeout: float = 180) -> float:
-        """kill -9 one process; seconds until supervisord runs a new one."""
+    def kill(self, name: str, timeout: float = 240) -> tuple[float, float]:
+        """kill -9 one process; seconds until supervisord runs a new one, and until it answers."""
         before = self.pid(name)
         assert before, name
         os.kill(before, signal.SIGKILL)
         started = time.monotonic()
         wait(lambda: self.pid(name) not in (0, before), timeout, f"{name} restarted")
-        return time.monotonic() - started
+        restarted = time.monotonic() - started
+        wait(lambda: self.answers(name), timeout, f"{name} answering")
+        return restarted, time.monotonic() - started
+
+    def answers(self, name: str) -> bool:
+        """The program answers on its port (its `--port` in the supervisor's configuration)."""
+        conf = (self.var / "supervisord.conf").read_text().split(f"[program:{name}]", 1)[1]
+        port = re.search(r"--port (\d+)", conf.split("[program:", 1)[0])
+        if name == "gateway":
+            url = f"http://127.0.0.1:{self.gateway_port}/healthz"
+        else:
+            assert port, name
+            url = f"http://127.0.0.1:{port.group(1)}/" + ("health" if name == "actions" else "")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
 
     def chat(self, sender: str, text: str, deadline_s: float = 180) -> dict:
         """One message; retried while the gateway itself is down (as a client does)."""

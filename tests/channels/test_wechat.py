@@ -16,6 +16,7 @@ from sanic import Sanic
 from sqlalchemy.exc import OperationalError
 
 from channels.store import MessageStore
+from channels.wechat.inbound import Refused, verify_post
 from channels.wechat.replay import NonceLedger, Seen
 from channels.wechat.xmlsafe import parse_xml
 from tests.channels.conftest import PG_URL, table_prefix
@@ -32,6 +33,7 @@ from tests.channels.support import (
 )
 from tests.channels.wechat_support import (
     ACCOUNT,
+    crypto,
     decrypt_reply,
     encrypt,
     event_xml,
@@ -394,14 +396,26 @@ def test_compatible_mode_without_key_reads_plaintext_part(tmp_path: Path) -> Non
     asyncio.run(main())
 
 
+# The route reads the clock (time.time(), a float) when the request arrives, after the test
+# has built it, and a WeChat timestamp is whole seconds: "now+301" built from int(time.time())
+# is only 300.x s ahead by then, or exactly 300 s once the clock passes the next second, and
+# was accepted in some runs. The route tests therefore stay clear of the edge (±360 s refused,
+# ±290 s accepted, built right before the post); the exact ±300 s edge is proved on
+# `verify_post` with the clock frozen (test_timestamp_window_edge_is_300_s).
+_OUTSIDE = {"epoch+1": lambda now: 1, "now+360": lambda now: now + 360,
+            "now-360": lambda now: now - 360}
+
+
 @pytest.mark.parametrize("mode", ["plaintext", "safe"])
-@pytest.mark.parametrize("offset", ["epoch+1", "now+301", "now-301", "not-a-number"])
+@pytest.mark.parametrize("offset", [*_OUTSIDE, "not-a-number"])
 def test_timestamp_outside_window_refused(tmp_path: Path, mode: str, offset: str) -> None:
     """H2: correctly signed requests with a timestamp outside ±300 s (or none readable) are
     refused before anything is stored; inside the window they are accepted."""
-    now = int(time.time())
-    timestamp = {"epoch+1": "1", "now+301": str(now + 301), "now-301": str(now - 301),
-                 "not-a-number": "17e8"}[offset]
+
+    def timestamp() -> str:
+        if offset == "not-a-number":
+            return "17e8"
+        return str(_OUTSIDE[offset](int(time.time())))
 
     def build(ts: str, content: str) -> tuple[str, bytes]:
         if mode == "safe":
@@ -416,14 +430,42 @@ def test_timestamp_outside_window_refused(tmp_path: Path, mode: str, offset: str
             app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url,
                                                wechat_encoding_aes_key=key))
             async with serve(app) as base, client(base) as http:
-                path, body = build(timestamp, "过期的请求")
+                path, body = build(timestamp(), "过期的请求")
                 assert (await http.post(path, content=body)).status_code == 403
                 assert rasa.calls == [] and app.ctx.store.list_conversations() == []
-                path, body = build(str(int(time.time()) - 290), "窗口内的请求")
-                assert (await http.post(path, content=body)).status_code == 200
-                assert _stored_texts(app) == ["窗口内的请求"]
+                for ahead, content in ((-290, "窗口内的请求"), (290, "稍快的时钟")):
+                    path, body = build(str(int(time.time()) + ahead), content)
+                    assert (await http.post(path, content=body)).status_code == 200
+                assert _stored_texts(app) == ["窗口内的请求", "稍快的时钟"]
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("mode", ["plaintext", "safe"])
+def test_timestamp_window_edge_is_300_s(mode: str) -> None:
+    """H2, the edge itself, against a frozen clock: a timestamp at most 300 s from our clock
+    either way is accepted, 301 s is refused; our clock's fraction of a second counts
+    (300.5 s behind is outside)."""
+    configured = crypto() if mode == "safe" else None
+    clock = 1_700_000_000
+
+    def verify(ts: int, now: float) -> int:
+        nonce = new_nonce()
+        if mode == "safe":
+            path, body, _, _ = safe_request(text_xml("边界"), timestamp=str(ts), nonce=nonce)
+        else:
+            path, body = plain_request(text_xml("边界"), timestamp=str(ts), nonce=nonce)
+        args = dict(parse_qsl(path.partition("?")[2]))
+        try:
+            verify_post(args, body, token=WECHAT_TOKEN, crypto=configured, now=now,
+                        max_bytes=64 * 1024)
+        except Refused as exc:
+            return exc.status
+        return 200
+
+    assert [verify(clock + d, clock) for d in (-300, 300, -301, 301)] == [200, 200, 403, 403]
+    assert verify(clock + 300, clock + 0.5) == 200  # 299.5 s ahead
+    assert verify(clock - 300, clock + 0.5) == 403  # 300.5 s behind
 
 
 @pytest.mark.parametrize("nonce", ["n" * 65, "12 34", "1234\x00", "é1234"],

@@ -64,6 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from actions.handoff_store import driver_url
 from channels.hotpath import HotPath, Rollback
 from channels.identity import conversation_id as make_conversation_key
 from channels.identity import digests_match, hash_sender, mask_sender
@@ -664,9 +665,7 @@ def _make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
             cur.close()
 
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+    return create_engine(driver_url(url), pool_pre_ping=True, pool_size=10, max_overflow=10,
                          hide_parameters=True)
 
 

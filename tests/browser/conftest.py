@@ -26,6 +26,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ADMIN_USER, ADMIN_PASSWORD = "admin", "Browser-test-2026"
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
+# The bureau page of the cross-origin widget test (test_widget.py) is served from
+# http://localhost:<this port>, another origin than the gateway's: the gateway allows it by
+# name in WIDGET_ALLOWED_ORIGINS (by default only the gateway's own origin may embed).
+WIDGET_HOST_PORT = _free_port()
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +42,8 @@ def gateway_url(rasa_url: str, handoff_db_url: str,
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "RASA_URL": rasa_url,
            "DATABASE_URL": handoff_db_url, "SENDER_HASH_SECRET": "browser-test-secret",
            "CONSOLE_ADMIN_USER": ADMIN_USER, "CONSOLE_ADMIN_PASSWORD": ADMIN_PASSWORD,
-           "SYNC_REPLY_BUDGET_S": "30", "RASA_TIMEOUT_S": "30", "SANIC_NO_UVLOOP": "1"}
+           "SYNC_REPLY_BUDGET_S": "30", "RASA_TIMEOUT_S": "30", "SANIC_NO_UVLOOP": "1",
+           "WIDGET_ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{WIDGET_HOST_PORT}"}
     proc = subprocess.Popen([sys.executable, "-m", "channels"], cwd=ROOT, env=env,
                             start_new_session=True, stdout=log.open("w"),
                             stderr=subprocess.STDOUT)

@@ -7,20 +7,28 @@ RASA_STAMP := $(RASA_VENV)/.installed
 
 .PHONY: test run cluster lint unit bench vocab train bot-validate bot-stories bot-e2e chromium
 
+# pipefail: a failing pip fails the step even though its output goes through the filter,
+# which drops the "Location ... is ignored" lines this machine's pip configuration causes.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+QUIET := 2>&1 | { grep -v '^WARNING: Location' || true; }
+
 $(APP_STAMP): pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(VENV)/bin/pip install -q -U pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
-	touch $@
+	@echo "install: the app environment ($(VENV)) ..."
+	@$(PY) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q -U pip $(QUIET)
+	@$(VENV)/bin/pip install -q -e '.[dev]' $(QUIET)
+	@touch $@
 
 # Rasa 3.6.21 declares Python <3.11; the pinned set below is known to work on 3.11
 # (see bot/requirements-rasa.txt), hence --no-deps --ignore-requires-python.
 $(RASA_STAMP): bot/requirements-rasa.txt bot/requirements-bot.txt
-	$(PY) -m venv $(RASA_VENV)
-	$(RASA_VENV)/bin/pip install -q -U pip
-	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r bot/requirements-rasa.txt
-	$(RASA_VENV)/bin/pip install -q --no-deps -r bot/requirements-bot.txt
-	touch $@
+	@echo "install: the Rasa environment ($(RASA_VENV)) ..."
+	@$(PY) -m venv $(RASA_VENV)
+	@$(RASA_VENV)/bin/pip install -q -U pip $(QUIET)
+	@$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r bot/requirements-rasa.txt $(QUIET)
+	@$(RASA_VENV)/bin/pip install -q --no-deps -r bot/requirements-bot.txt $(QUIET)
+	@touch $@
 
 lint: $(APP_STAMP)
 	$(VENV)/bin/ruff check .
@@ -47,7 +55,7 @@ vocab: $(APP_STAMP)
 
 # Trains only when bot inputs changed (content hash); the model lands in bot/models/.
 train: $(RASA_STAMP)
-	$(RASA_VENV)/bin/python bot/scripts/train.py
+	@$(RASA_VENV)/bin/python bot/scripts/train.py
 
 bot-validate: $(RASA_STAMP)
 	bash bot/scripts/validate.sh
@@ -61,13 +69,16 @@ bot-e2e: $(APP_STAMP) train
 	$(VENV)/bin/pytest -q tests/e2e
 
 # Every process under supervisord (deploy/launch.py): a process that dies is restarted.
-run: $(APP_STAMP) train
-	$(VENV)/bin/python deploy/launch.py run
+# The two environments install side by side; training starts as soon as Rasa's is there.
+run:
+	@$(MAKE) --no-print-directory -j2 $(APP_STAMP) train
+	@$(VENV)/bin/python deploy/launch.py run
 
 # The scaled topology on this machine: PostgreSQL (DATABASE_URL), Redis (REDIS_URL),
 # RASA_REPLICAS Rasa servers (default 2) behind the gateway.
-cluster: $(APP_STAMP) train
-	$(VENV)/bin/python deploy/launch.py cluster
+cluster:
+	@$(MAKE) --no-print-directory -j2 $(APP_STAMP) train
+	@$(VENV)/bin/python deploy/launch.py cluster
 
 bench: $(APP_STAMP)
 	$(VENV)/bin/python -m bench.knowledge

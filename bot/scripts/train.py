@@ -2,7 +2,7 @@
 
 The hash covers config, domain, training data, the jieba dictionary and the custom
 components. The model is ``bot/models/<hash>.tar.gz``; ``bot/models/current.tar.gz`` links
-to it. Usage: ``python bot/scripts/train.py [--rasa .venv-rasa/bin/rasa] [--print-path]``.
+to it. Usage: ``python bot/scripts/train.py [--rasa .venv-rasa/bin/rasa] [--hash]``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def main() -> int:
     if args.hash:
         print(content_hash())
         return 0
-    print(train(args.rasa))
+    model = train(args.rasa)
+    print(f"train: model {model.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 

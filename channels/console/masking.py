@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from channels.identity import PHONE_SEPARATORS
+
 # 18-digit resident ID (last char may be X) and 15-digit old IDs.
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-# Mobile numbers with optional +86 and separators: 138 1234 5678, 138-1234-5678.
-_MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[\- ]?)?1[3-9]\d[\- ]?\d{4}[\- ]?\d{4}(?!\d)")
+# One separator between digit groups, the same set the log redaction knows (spaces of any
+# width, dots, dashes of any kind): 138 1234 5678, 138-1234-5678, 138．1234．5678.
+_SEP = f"[{PHONE_SEPARATORS}]?"
+# Mobile numbers with optional +86.
+_MOBILE_RE = re.compile(rf"(?<!\d)(?:\+?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)")
 # Landlines with area code: 0943-1234567, (0943)1234567.
-_LANDLINE_RE = re.compile(r"(?<!\d)\(?0\d{2,3}\)?[\- ]?\d{7,8}(?!\d)")
+_LANDLINE_RE = re.compile(rf"(?<!\d)\(?0\d{{2,3}}\)?{_SEP}\d{{7,8}}(?!\d)")
 # Any other run of 7 or more digits (cards, local numbers), unless it is a yyyymmdd date.
 _RUN_RE = re.compile(r"(?<!\d)\d{7,}(?!\d)")
 

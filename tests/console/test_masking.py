@@ -30,3 +30,14 @@ def test_identifiers_are_masked_keeping_last_four(text: str, secret: str) -> Non
 ])
 def test_dates_amounts_and_hotline_stay_readable(text: str) -> None:
     assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "电话138.1234.5678", "电话138\u30001234\u30005678", "电话138－1234－5678",
+    "电话138\xa01234\xa05678", "座机0943．1234567",
+])
+def test_numbers_written_with_any_separator_are_masked(text: str) -> None:
+    """The console knows the separators the log redaction knows (channels.identity)."""
+    masked = redact_text(text)
+    assert "1234" not in masked and "5678" in masked or masked.endswith("4567"), masked
+    assert not any(group in masked for group in ("138", "0943")), masked

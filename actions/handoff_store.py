@@ -63,19 +63,20 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_URL
 
 
-def driver_url(url: str) -> str:
-    """`postgresql://…` names psycopg 3, the driver this project installs (SQLAlchemy's
-    default for the bare scheme is psycopg2); one rule for the gateway and the actions."""
+def engine_url(url: str) -> str:
+    """`DATABASE_URL` made ready for `create_engine`, one rule for the gateway and the actions:
+    `postgresql://…` names psycopg 3, the driver this project installs (SQLAlchemy's default
+    for the bare scheme is psycopg2), and an SQLite file's folder is created if missing."""
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return url
 
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(driver_url(url), future=True, hide_parameters=True)
+    engine = create_engine(engine_url(url), future=True, hide_parameters=True)
     metadata.create_all(engine)
     return engine
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from actions import handoff_store
 from actions.render.catalog import hotline as catalog_hotline
 
 
@@ -42,7 +43,8 @@ class Settings:
     wechat_cs_window_s: float = 48 * 3600
     wechat_cs_quota: int = 5
 
-    database_url: str = "sqlite:///channels.db"
+    # One database for the message log, the console and the action server's handoff queue.
+    database_url: str = handoff_store.DEFAULT_URL
     database_table_prefix: str = "gw_"
     # SQLite only: FULL fsyncs every commit (a stored message survives a power cut), NORMAL
     # only at checkpoints (survives a crash of the gateway, not of the machine).

@@ -1,6 +1,6 @@
 """The message log: conversations, every inbound message, staff/outbound messages.
 
-One SQLAlchemy Core schema that works on SQLite (default, `sqlite:///channels.db`) and on
+One SQLAlchemy Core schema that works on SQLite (default, `sqlite:///var/yibao.db`) and on
 PostgreSQL (`DATABASE_URL=postgresql+psycopg://...`). Table names carry a prefix
 (`DATABASE_TABLE_PREFIX`, default `gw_`) so several deployments or test runs can share a
 database. All methods are synchronous and short; the async gateway calls them through
@@ -64,7 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from actions.handoff_store import driver_url
+from actions.handoff_store import engine_url
 from channels.hotpath import HotPath, Rollback
 from channels.identity import conversation_id as make_conversation_key
 from channels.identity import digests_match, hash_sender, mask_sender
@@ -650,6 +650,7 @@ def _make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
     synchronous = synchronous.strip().upper()
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
+    url = engine_url(url)
     if url.startswith("sqlite"):
         # hide_parameters: an error's message (and so a logged traceback) never quotes the
         # statement's values, which may be phone numbers or openids.
@@ -665,7 +666,7 @@ def _make_engine(url: str, synchronous: str = "NORMAL") -> Engine:
             cur.close()
 
         return engine
-    return create_engine(driver_url(url), pool_pre_ping=True, pool_size=10, max_overflow=10,
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
                          hide_parameters=True)
 
 

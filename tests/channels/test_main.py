@@ -24,7 +24,7 @@ def test_settings_from_env() -> None:
                            "WECHAT_REPLY_BUDGET_S": "3.5", "TWILIO_AUTH_TOKEN": ""})
     assert s.port == 8100 and s.rasa_url == "http://rasa:5005"
     assert s.wechat_enabled and not s.twilio_enabled and s.wechat_reply_budget_s == 3.5
-    assert s.database_url == "sqlite:///channels.db"
+    assert s.database_url == "sqlite:///var/yibao.db"  # the action server's handoff queue too
     try:
         Settings.from_env({"PORT": "eighty"})
     except ValueError as exc:

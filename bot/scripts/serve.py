@@ -1,4 +1,5 @@
-"""`rasa run` with the NLU parse of a text cached and the action call sent only this turn.
+"""`rasa run` with the NLU parse of a text cached, the action call sent only this turn, and the
+model warmed up before the first request.
 
     PYTHONPATH=bot .venv-rasa/bin/python bot/scripts/serve.py run -m bot/models/current.tar.gz ...
 
@@ -68,9 +69,30 @@ def send_only_this_turn() -> None:
     RemoteAction._action_call_format = call_format  # type: ignore[method-assign]
 
 
+# Parsed once the model is loaded, before the server takes requests: TensorFlow traces DIET's
+# graph on the first parse (seconds), which otherwise the first residents wait for.
+WARM_UP = ("你好", "会宁县低保户交多少钱", "白银市2023年什么时候开始缴费", "新生儿怎么参保")
+
+
+def warm_up_on_start() -> None:
+    """Parse a few questions right after `rasa run` loads the model (then the port opens)."""
+    import rasa.core.run as run
+
+    original = run.load_agent_on_start
+
+    async def load_and_warm(*args: Any, **kwargs: Any) -> Any:
+        agent = await original(*args, **kwargs)
+        for text in WARM_UP:
+            await agent.parse_message(text)
+        return agent
+
+    run.load_agent_on_start = load_and_warm
+
+
 def install() -> None:
     cache_parses()
     send_only_this_turn()
+    warm_up_on_start()
 
 
 def main() -> None:

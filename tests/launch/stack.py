@@ -132,18 +132,31 @@ class Stack:
                 answered, waiting = answered + 1, False
         return answered
 
-    def audit(self, timeout: float = 240) -> dict[str, int]:
-        """Wait until every accepted message is delivered; count lost and doubled answers."""
+    def audit(self, timeout: float = 300) -> dict[str, int]:
+        """Wait until every accepted message is delivered, then count, per resident message:
+        `lost` (no answer), `doubled` (stored, so answered, twice) and, from Rasa's trackers,
+        `rasa_reprocessed` (a turn Rasa ran again because the process that asked died before
+        storing its answer; the resident still got one answer)."""
         store = self.store()
         wait(lambda: set(store.count_by_status()) <= {"delivered"}, timeout,
              "every message delivered")
-        lost = doubled = 0
+        lost = doubled = reprocessed = 0
         for sender, count in self.sent.items():
             conv = store.find_conversation("web", sender)
-            messages = store.list_messages(conv.id) if conv else []
-            lost += count - sum(1 for m in messages if m.replies)
-            doubled += max(0, self.bot_turns(conv.key) - count) if conv else 0
-        return {"messages": sum(self.sent.values()), "lost": lost, "doubled": doubled}
+            inbound = self._inbound(store, conv.id) if conv else []
+            lost += max(0, count - sum(1 for m in inbound if m.replies))
+            doubled += max(0, len(inbound) - count)
+            reprocessed += max(0, self.bot_turns(conv.key) - count) if conv else 0
+        return {"messages": sum(self.sent.values()), "lost": lost, "doubled": doubled,
+                "rasa_reprocessed": reprocessed}
+
+    @staticmethod
+    def _inbound(store: MessageStore, conversation_id: int) -> list:
+        messages, after = [], 0
+        while page := store.list_messages(conversation_id, limit=500, after_id=after):
+            messages += [m for m in page if m.direction == "in"]
+            after = page[-1].id
+        return messages
 
 
 def wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -313,9 +313,10 @@ class MessageStore:
         nothing changes and the earlier message is returned with `duplicate=True`.
 
         With `token` (web and API messages): a new conversation is created with
-        `token.new_hash`, and so is one from before tokens existed (`token_issued`); an
-        existing conversation with a token takes the message only if `token.presented_hash`
-        matches it, else nothing is stored and `TokenRefused` is raised. Checked inside the
+        `token.new_hash`; an existing conversation takes the message only if
+        `token.presented_hash` matches its token, else nothing is stored and `TokenRefused` is
+        raised. A conversation from before tokens is refused too, except to a trusted (API-key)
+        caller, whose message gives it a token (`token_issued`). Checked inside the
         transaction, so two first messages racing for one sender cannot both get a token.
         """
         hot = self._hot
@@ -339,7 +340,11 @@ class MessageStore:
                 conv_row = conv_row or cur.execute(hot.sql_touch_conv, params).fetchone()
             if token is not None and not issued:
                 stored = conv_row[hot.conv_token_index]
-                if stored is None:  # a conversation from before tokens: it gets one now
+                if stored is None:  # a conversation from before tokens
+                    if not token.trusted:
+                        # Whoever knows its id could claim it and read its history through
+                        # `updates`: the public starts a new conversation (the widget does).
+                        raise Rollback(_REFUSED)
                     cur.execute(hot.sql_set_token, {"cid": conv_row[0],
                                                     "token_hash": token.new_hash})
                     if cur.rowcount != 1:

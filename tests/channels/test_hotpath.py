@@ -85,12 +85,13 @@ def test_conversation_token_is_issued_once_and_checked_in_the_transaction(
     assert sum(store.count_by_status().values()) == 1
     again = store.record_inbound("web", "w-t", "再问", "w-t:3", TokenCheck("h1", "h3"))
     assert not again.token_issued and again.conversation.token_hash == "h1"
-    # a conversation from before tokens gets one with its next message, not with a duplicate
+    # a conversation from before tokens: the public cannot claim it; a keyed caller gives it one
     store.record_inbound("web", "w-old", "旧", "w-old:1")
-    dup = store.record_inbound("web", "w-old", "旧", "w-old:1", TokenCheck(None, "h4"))
-    assert dup.duplicate and not dup.token_issued
+    with pytest.raises(TokenRefused):
+        store.record_inbound("web", "w-old", "新", "w-old:2", TokenCheck(None, "h4"))
     assert store.find_conversation("web", "w-old").token_hash is None  # type: ignore[union-attr]
-    legacy = store.record_inbound("web", "w-old", "新", "w-old:2", TokenCheck(None, "h5"))
+    legacy = store.record_inbound("web", "w-old", "新", "w-old:2",
+                                  TokenCheck(None, "h5", trusted=True))
     assert legacy.token_issued and legacy.conversation.token_hash == "h5"
     # SMS and WeChat have no tokens
     assert store.record_inbound("sms", "+8613812345678", "你好", None).conversation.token_hash is None

@@ -234,20 +234,24 @@ def test_api_key_callers_continue_by_sender_id_but_read_updates_only_with_the_to
     asyncio.run(main())
 
 
-def test_conversation_from_before_tokens_gets_one_on_its_next_reply(tmp_path: Path) -> None:
+def test_conversation_from_before_tokens_cannot_be_claimed_by_the_public(tmp_path: Path) -> None:
+    """Whoever knows an old sender id must not get a token for it (and with it the history
+    through `updates`); the widget starts a new conversation. A keyed portal may go on."""
     async def main() -> None:
         async with serve(FakeRasa().app()) as rasa_url:
-            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url))
-            app.ctx.store.record_inbound("web", "w-old", "去年的问题", None)  # no token stored
+            app = gateway_app(gateway_settings(tmp_path, rasa_url=rasa_url, api_keys="portal"))
+            for sender in ("w-old", "p-old"):  # no token stored
+                app.ctx.store.record_inbound("web", sender, "去年的问题", None)
             async with serve(app) as base, client(base) as http:
                 resp = await http.post("/widget/chat", json={"sender": "w-old", "message": "在吗"})
-                assert resp.status_code == 200
-                token = resp.json()["conversation_token"]
+                assert resp.status_code == 403 and "conversation_token" not in resp.json()
                 upd = await http.get("/widget/updates", params={"sender": "w-old"},
-                                     headers={"X-Conversation-Token": token})
-                assert upd.status_code == 200
-                after = await http.post("/widget/chat", json={"sender": "w-old", "message": "再问"})
-                assert after.status_code == 403
+                                     headers={"X-Conversation-Token": "guess" * 9})
+                assert upd.status_code == 403
+                keyed = await http.post("/api/chat", headers={"X-API-Key": "portal"},
+                                        json={"sender": "p-old", "message": "在吗"})
+                assert keyed.status_code == 200 and keyed.json()["conversation_token"]
+                assert _count(app) == 3  # the refused message was not stored
 
     asyncio.run(main())
 

@@ -63,7 +63,10 @@ def main() -> None:
     try:
         for name in names:
             time.sleep(args.pause)
-            restarted, answering = stack.kill(name)
+            killed = time.monotonic()
+            restarted = stack.kill(name)
+            stack.wait_answering(name)
+            answering = time.monotonic() - killed
             restarts[name] = {"restarted_s": round(restarted, 1), "answering_s": round(answering, 1)}
             print(f"kill -9 {name}: restarted after {restarted:.1f} s, answering after "
                   f"{answering:.1f} s", flush=True)

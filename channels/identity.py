@@ -134,15 +134,20 @@ def install_log_redaction() -> None:
 # -- the sender-hash secret ------------------------------------------------------------------
 def load_sender_hash_secret(configured: str, path: str | os.PathLike[str]) -> str:
     """The HMAC key for resident identifiers: `configured` (SENDER_HASH_SECRET) if set, else
-    the one in `path` (SENDER_HASH_SECRET_FILE), created once with a random value.
+    the one in `path` (SENDER_HASH_SECRET_FILE), created once with a random value."""
+    if configured.strip():
+        return configured
+    return persisted_secret(path, "SENDER_HASH_SECRET")
+
+
+def persisted_secret(path: str | os.PathLike[str], setting: str) -> str:
+    """The secret in `path`, created once with a random value (also Rasa's API token).
 
     Creation is atomic: the value is written to a private temporary file and hard-linked into
     place, which fails if another process got there first; everyone then reads the one file,
-    so several workers starting at once agree. Raises `SecretUnavailable` (the gateway must
-    not start) if there is neither a setting nor a readable, writable place for the file.
+    so several workers starting at once agree. Raises `SecretUnavailable` (the process must
+    not start) if there is no readable, writable place for the file or it holds too little.
     """
-    if configured.strip():
-        return configured
     target = Path(path)
     try:
         if not target.exists():
@@ -151,19 +156,17 @@ def load_sender_hash_secret(configured: str, path: str | os.PathLike[str]) -> st
         mode = stat.S_IMODE(target.stat().st_mode)
     except OSError as exc:
         raise SecretUnavailable(
-            f"SENDER_HASH_SECRET is not set and SENDER_HASH_SECRET_FILE={os.fspath(path)} "
-            f"cannot be created or read ({exc.strerror or exc}); set one of them"
+            f"{setting} is not set and its file {os.fspath(path)} cannot be created or read "
+            f"({exc.strerror or exc}); set one of them"
         ) from None
     if len(secret) < _MIN_SECRET_CHARS:
         raise SecretUnavailable(
-            f"SENDER_HASH_SECRET_FILE={os.fspath(path)} holds no usable secret (fewer than "
-            f"{_MIN_SECRET_CHARS} characters); remove it to have one generated, or set "
-            "SENDER_HASH_SECRET"
+            f"{os.fspath(path)} holds no usable {setting} (fewer than {_MIN_SECRET_CHARS} "
+            f"characters); remove it to have one generated, or set {setting}"
         )
     if mode & 0o077:
         logging.getLogger("channels").warning(
-            "SENDER_HASH_SECRET_FILE %s is readable by other users (mode %o); chmod 600 it",
-            os.fspath(path), mode)
+            "%s is readable by other users (mode %o); chmod 600 it", os.fspath(path), mode)
     return secret
 
 

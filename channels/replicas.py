@@ -17,8 +17,12 @@ import zlib
 import aiohttp
 
 DOWN_FOR_S = 2.0
-# Errors after which a request was certainly not processed (no connection), or the replica
-# died while processing it (Rasa saves a turn only after answering it): try the next one.
+# Errors after which the next replica is tried at once: no connection (the turn was not
+# processed), or the replica died during the turn. In the second case it may have saved the
+# turn just before dying (Rasa saves, then answers), and the next replica runs it again: the
+# resident still gets one answer (the gateway stores one per message), Rasa's tracker shows
+# the message twice. Measured by bench/kill_stack.py ("rasa_reprocessed"). The gateway's
+# retry worker re-asks a message left pending for the same reason, on the same terms.
 RETRYABLE = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -34,14 +33,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bot.scripts.endpoints import endpoints_for  # noqa: E402  (bot/endpoints.yml, ports changed)
+from channels.identity import SecretUnavailable, persisted_secret  # noqa: E402
 
 TOPOLOGY = yaml.safe_load((ROOT / "deploy" / "topology.yaml").read_text())
 APP_PY = ROOT / ".venv" / "bin" / "python"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"  # bot/scripts/serve.py: `rasa` + parse cache
 MODEL = ROOT / "bot" / "models" / "current.tar.gz"
 START_TIMEOUT_S = 300
-# supervisord expands this from its own environment, so the token is never written to a file.
-TOKEN_FROM_ENV = "%(ENV_RASA_TOKEN)s"
 
 
 @dataclass
@@ -55,18 +53,6 @@ class Program:
 
 def say(line: str) -> None:
     print(line, flush=True)
-
-
-def persisted_secret(path: Path) -> str:
-    """A random token created once (mode 0600, exclusive create: two launchers agree)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
 
 
 def port_of(service: str, offset: int = 0) -> int:
@@ -94,8 +80,7 @@ def programs(mode: str, var: Path) -> list[Program]:
         progs.append(Program(
             f"rasa-{i}",
             [str(RASA_PY), str(ROOT / "bot" / "scripts" / "serve.py"), "run", "-m", str(MODEL),
-             "--enable-api",
-             "--auth-token", TOKEN_FROM_ENV, "--interface", "127.0.0.1",
+             "--enable-api", "--interface", "127.0.0.1",
              "--port", str(port), "--endpoints", str(endpoints),
              "--credentials", str(ROOT / "bot" / "credentials.yml")],
             port, services["rasa"]["health"],
@@ -142,8 +127,6 @@ def _escape(value: str) -> str:
 
 
 def _quote(part: str) -> str:
-    if part == TOKEN_FROM_ENV:
-        return part
     part = _escape(part)
     return f'"{part}"' if any(c in part for c in ' "\'') else part
 
@@ -193,7 +176,8 @@ def environment(mode: str, var: Path) -> None:
         ensure_redis(os.environ["REDIS_URL"])
     else:
         os.environ.setdefault("DATABASE_URL", f"sqlite:///{var / 'yibao.db'}")
-    os.environ["RASA_TOKEN"] = os.environ.get("RASA_TOKEN") or persisted_secret(var / "rasa-token")
+    os.environ["RASA_TOKEN"] = (os.environ.get("RASA_TOKEN")
+                                or persisted_secret(var / "rasa-token", "RASA_TOKEN"))
     os.environ.setdefault("SENDER_HASH_SECRET_FILE", str(var / "sender-hash-secret"))
 
 
@@ -207,6 +191,8 @@ def main() -> int:
         sys.exit(f"no model at {MODEL}: run `make train`")
     try:
         environment(args.mode, var)
+    except SecretUnavailable as exc:
+        sys.exit(f"{args.mode}: {exc}")
     except (OSError, ImportError) as exc:
         sys.exit(f"{args.mode}: a backing service is not reachable: {type(exc).__name__}: {exc}")
     except Exception as exc:  # psycopg errors: no server, no rights to create the database

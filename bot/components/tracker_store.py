@@ -7,7 +7,7 @@ Rasa's ``SQLTrackerStore`` opens SQLite in its default rollback-journal mode wit
 the event loop's thread) and in WAL mode with ``synchronous=NORMAL`` a commit only appends to
 the write-ahead log: a crash of the Rasa process loses nothing, a power cut can lose the last
 turns of a conversation (the gateway's own message log keeps every resident message either
-way). Deployments with PostgreSQL keep using ``type: SQL``.
+way). Several replicas on PostgreSQL use ``UrlSQLTrackerStore`` below (bot/endpoints-cluster.yml).
 
 endpoints.yml::
 
@@ -51,7 +51,8 @@ class KeptTrackerMixin:
     query and, when nobody (no other replica) has stored an event since, hands the kept object
     over; its ``save`` then writes just the events after those already stored. Handed over,
     not shared: a turn that fails before saving leaves nothing kept, and the next turn
-    rebuilds from the database as Rasa does. With an event broker Rasa's own ``save`` runs.
+    rebuilds from the database as Rasa does. With an event broker configured nothing is kept
+    (Rasa's own ``save`` then diffs against the database and must see a rebuilt tracker).
     """
 
     SQLEvent: Any
@@ -71,6 +72,9 @@ class KeptTrackerMixin:
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept, handed = self._slots()
         entry = kept.pop(sender_id, None)
+        handed.pop(sender_id, None)  # a turn that never saved
+        if self.event_broker is not None:  # Rasa's own count-based save: rebuild every time
+            return await super().retrieve(sender_id)  # type: ignore[misc]
         if entry is not None and entry.last_id == self._last_event_id(sender_id):
             handed[sender_id] = entry
             return entry.tracker
@@ -79,7 +83,7 @@ class KeptTrackerMixin:
     async def save(self, tracker: DialogueStateTracker) -> None:
         kept, handed = self._slots()
         entry = handed.pop(tracker.sender_id, None)
-        if entry is None or entry.tracker is not tracker or self.event_broker is not None:
+        if entry is None or entry.tracker is not tracker:
             await super().save(tracker)  # type: ignore[misc]
             last_id = self._last_event_id(tracker.sender_id)
         else:

@@ -8,7 +8,7 @@ Takes exactly `rasa`'s command line. Residents ask the same questions in the sam
 components reads the tracker (bot/components/nlu.py, Rasa's own). So the parse is kept by
 text; the dialogue (policies, the action, the tracker) runs for every turn as before, and an
 answer still depends on the conversation. Measured per turn in bench/rasa_profile.py.
-The cache belongs to one model: a process serves one model and a new model means a restart.
+The cache is keyed by the model too (a model replaced through the API starts afresh).
 
 Rasa also sends the action server every event of the conversation with every action call,
 and encoding it (and decoding it on the other side) grew with the conversation to an eighth
@@ -21,6 +21,7 @@ rest of the tracker state (slots, latest message, paused, active loop) is sent w
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from collections import OrderedDict
 from typing import Any
@@ -34,13 +35,13 @@ CACHE_SIZE = 4096  # distinct texts; a parse is a few kB
 def cache_parses(size: int = CACHE_SIZE) -> None:
     """Wrap `MessageProcessor._parse_message_with_graph` with an LRU keyed by the text."""
     original = MessageProcessor._parse_message_with_graph
-    cache: OrderedDict[tuple[str, bool], dict[str, Any]] = OrderedDict()
+    cache: OrderedDict[tuple[str, str, bool], dict[str, Any]] = OrderedDict()
 
     def parse(self: MessageProcessor, message: Any, tracker: Any,
               only_output_properties: bool = True) -> dict[str, Any]:
         if message.text is None or message.text.startswith("/"):  # "/intent{...}" payloads
             return original(self, message, tracker, only_output_properties)
-        key = (message.text, only_output_properties)
+        key = (self.model_metadata.model_id, message.text, only_output_properties)
         hit = cache.get(key)
         if hit is None:
             hit = original(self, message, tracker, only_output_properties)
@@ -96,7 +97,12 @@ def install() -> None:
 
 
 def main() -> None:
+    """`rasa` with the patches; Rasa's API token comes from RASA_TOKEN, not the command line
+    (which every local user can read in `ps`)."""
     install()
+    token = os.environ.get("RASA_TOKEN", "")
+    if token and "--auth-token" not in sys.argv:
+        sys.argv += ["--auth-token", token]
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

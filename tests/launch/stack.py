@@ -60,16 +60,17 @@ class Stack:
              "pid", name], capture_output=True, text=True, check=False).stdout.strip()
         return int(out) if out.isdigit() else 0
 
-    def kill(self, name: str, timeout: float = 240) -> tuple[float, float]:
-        """kill -9 one process; seconds until supervisord runs a new one, and until it answers."""
+    def kill(self, name: str, timeout: float = 240) -> float:
+        """kill -9 one process; seconds until supervisord runs a new one (not yet answering)."""
         before = self.pid(name)
         assert before, name
         os.kill(before, signal.SIGKILL)
         started = time.monotonic()
         wait(lambda: self.pid(name) not in (0, before), timeout, f"{name} restarted")
-        restarted = time.monotonic() - started
+        return time.monotonic() - started
+
+    def wait_answering(self, name: str, timeout: float = 240) -> None:
         wait(lambda: self.answers(name), timeout, f"{name} answering")
-        return restarted, time.monotonic() - started
 
     def answers(self, name: str) -> bool:
         """The program answers on its port (its `--port` in the supervisor's configuration)."""

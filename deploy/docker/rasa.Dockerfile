@@ -49,6 +49,7 @@ COPY --from=train /tmp/model.tar.gz bot/models/current.tar.gz
 COPY deploy/docker/healthcheck.py /usr/local/bin/healthcheck.py
 USER 10001:10001
 EXPOSE 5005
-# sh only to expand $RASA_TOKEN; exec makes Rasa PID 1 so SIGTERM reaches it.
+# bot/scripts/serve.py is `rasa` as make run starts it (parse cache, this turn's events to the
+# action server, warm-up) and takes the API token from RASA_TOKEN, off the command line.
 # bot/endpoints-cluster.yml reads DATABASE_URL, REDIS_URL and ACTION_SERVER_URL.
-CMD ["sh", "-c", "exec rasa run -m bot/models/current.tar.gz --enable-api --auth-token \"$RASA_TOKEN\" --interface 0.0.0.0 --port 5005 --endpoints bot/endpoints-cluster.yml --credentials bot/credentials.yml"]
+CMD ["python", "bot/scripts/serve.py", "run", "-m", "bot/models/current.tar.gz", "--enable-api", "--interface", "0.0.0.0", "--port", "5005", "--endpoints", "bot/endpoints-cluster.yml", "--credentials", "bot/credentials.yml"]

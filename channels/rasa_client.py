@@ -90,7 +90,7 @@ class RasaClient:
         raise BackendUnavailable(f"rasa: {type(last).__name__}") from last
 
     async def set_paused(self, conversation_id: str, paused: bool) -> bool:
-        """Pause/resume the bot for one conversation (needs `rasa run --enable-api`)."""
+        """Pause/resume the bot for one conversation (Rasa's HTTP API, with RASA_TOKEN)."""
         event = {"event": "pause" if paused else "resume"}
         params = {"token": self.token} if self.token else None
         for base in self.replicas.order(conversation_id):

@@ -138,7 +138,7 @@ class Gateway:
     ) -> Outcome:
         """`token`: the conversation-token rule of web/API messages (`store.TokenCheck`);
         raises `store.TokenRefused` (nothing stored) when the caller may not continue."""
-        inbound = await self._db_hot(
+        inbound = await self.db_hot(
             self.store.record_inbound, channel, sender, text, external_id, token
         )
         outcome = await self._handle(inbound, text, budget_s, intercept)
@@ -156,12 +156,12 @@ class Gateway:
         if intercept is not None:
             handled = await intercept(conv, text)
             if handled is not None:
-                await self._db_hot(
+                await self.db_hot(
                     self.store.finish, msg.id, HANDLED, handled, "inline" if handled else "none"
                 )
                 return Outcome("handled", msg, conv, handled)
         if conv.taken_over:
-            await self._db_hot(self.store.finish, msg.id, HANDLED, [], "staff")
+            await self.db_hot(self.store.finish, msg.id, HANDLED, [], "staff")
             return Outcome("staff", msg, conv)
 
         timing: dict[str, float] = {}
@@ -171,7 +171,7 @@ class Gateway:
             replies = task.result()
             if replies is None:
                 return Outcome("unavailable", msg, conv, backend_s=timing.get("backend"))
-            await self._db_hot(self.store.finish, msg.id, DELIVERED, replies, "inline")
+            await self.db_hot(self.store.finish, msg.id, DELIVERED, replies, "inline")
             return Outcome("answered", msg, conv, replies, backend_s=timing.get("backend"))
         # Too late for an inline reply: deliver through the channel's push API when ready.
         self._spawn(self._deliver_late(task, msg, conv))
@@ -200,7 +200,7 @@ class Gateway:
     ) -> None:
         replies = await task
         if replies is not None:
-            await self._db_hot(self.store.finish_answered, msg.id, replies)
+            await self.db_hot(self.store.finish_answered, msg.id, replies)
             await self._push(msg, conv, replies)
 
     async def _push(self, msg: Message, conv: Conversation, replies: list[Reply]) -> None:
@@ -314,7 +314,7 @@ class Gateway:
         """Run a (synchronous, short) store call off the event loop."""
         return await self._store_threads.call(fn, *args)
 
-    async def _db_hot(self, fn: Callable[..., T], *args: object) -> T:
+    async def db_hot(self, fn: Callable[..., T], *args: object) -> T:
         """A per-message transaction: inline on SQLite without per-commit fsync (the WAL
         checkpoints are on a background thread); on the store threads otherwise (PostgreSQL:
         network round trips; SQLite FULL: an fsync per commit)."""

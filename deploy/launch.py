@@ -26,9 +26,10 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -146,9 +147,10 @@ def ensure_postgres(url: str) -> None:
     """Create the project's database on the server if it is missing (cluster mode)."""
     import psycopg  # the app venv's driver; Rasa's venv has psycopg2
 
-    parts = urlsplit(url.replace("+psycopg", ""))
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
+    target = make_url(url)
+    name = target.database
+    admin = target.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -156,10 +158,12 @@ def ensure_postgres(url: str) -> None:
 
 
 def ensure_redis(url: str) -> None:
+    """PING the lock store before Rasa starts (Rasa's own client lives in Rasa's venv)."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 5) as s:
         if parts.password:
-            s.sendall(f"AUTH {parts.password}\r\n".encode())
+            user = unquote(parts.username) + " " if parts.username else ""
+            s.sendall(f"AUTH {user}{unquote(parts.password)}\r\n".encode())
             s.recv(64)
         s.sendall(b"PING\r\n")
         if not s.recv(64).startswith(b"+PONG"):

@@ -10,7 +10,8 @@ Too many requests from one resident or one client IP: 429 `rate_limited` with `R
 with `API_KEYS` set, `/api/*` answers 401 without a valid `Authorization: Bearer <key>` (or
 `X-API-Key`). The widget's `/widget/chat` and `/widget/updates` call `handle_chat` /
 `handle_updates` directly: rate-limited, no key (see `channels/ratelimit.py`).
-A `pending` answer arrives later: poll `GET /api/chat/updates?sender=&channel=&after=<id>`.
+A `pending` answer arrives later: poll `GET /api/chat/updates?sender=&channel=&after=<id>`
+with the conversation's token.
 
 Conversation token: the first reply of a conversation carries `conversation_token`, a secret
 the caller keeps; it goes with every later message and every `updates` call, as header

@@ -78,7 +78,7 @@ async def receive(request: Request) -> HTTPResponse:
     gateway: Gateway = ctx.gateway
     ledger = await _ledger(request.app)
     # Where the per-message transactions run (inline on SQLite, store threads otherwise).
-    seen = await gateway._db_hot(ledger.record, inbound.timestamp, inbound.nonce, inbound.digest)
+    seen = await gateway.db_hot(ledger.record, inbound.timestamp, inbound.nonce, inbound.digest)
     if seen is Seen.REPLAY:
         log.warning("wechat request refused (403): nonce replayed with another body")
         return text("forbidden", status=403)

@@ -1,0 +1,121 @@
+"""The tracker store that keeps a saved tracker for the next turn, the URL-configured stores,
+and bot/scripts/serve.py's patches: run in .venv-rasa (tests/bot/test_rasa_runtime.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bot.test_rasa_runtime import ROOT, run_in_rasa
+
+STORE = """
+    import asyncio, json
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered, ActionExecuted, BotUttered, SlotSet
+    from components.tracker_store import SQLiteTrackerStore
+    domain = Domain.from_yaml('''
+    version: "3.1"
+    slots:
+      situation: {type: any, influence_conversation: false, mappings: [{type: custom}]}
+    ''')
+    def turn(tracker, text):
+        for event in (UserUttered(text), ActionExecuted("action_answer"),
+                      SlotSet("situation", {"said": text}), BotUttered("答" + text),
+                      ActionExecuted("action_listen")):
+            tracker.update(event)
+    async def stored(store, sender):
+        with store.session_scope() as s:
+            return [json.loads(r.data)["event"] for r in
+                    s.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender)
+                     .order_by(store.SQLEvent.id)]
+"""
+
+
+def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(tmp_path: Path) -> None:
+    out = run_in_rasa(STORE + """
+    async def main():
+        a = SQLiteTrackerStore(domain, db="t.db")
+        t = await a.get_or_create_tracker("c1")
+        turn(t, "一"); await a.save(t)
+        t2 = await a.retrieve("c1")
+        assert t2 is t                      # handed over, not rebuilt
+        turn(t2, "二"); await a.save(t2)
+        events = await stored(a, "c1")
+        assert events.count("user") == 2 and len(events) == len(t2.events), events
+        # Another replica (another store on the same database) takes a turn ...
+        b = SQLiteTrackerStore(domain, db="t.db")
+        tb = await b.retrieve("c1")
+        assert tb is not t and [e.text for e in tb.events if e.type_name == "user"] == ["一", "二"]
+        turn(tb, "三"); await b.save(tb)
+        # ... so the first replica's kept tracker is stale and is rebuilt from the database.
+        t3 = await a.retrieve("c1")
+        assert t3 is not t2 and [e.text for e in t3.events if e.type_name == "user"] == ["一", "二", "三"]
+        assert t3.get_slot("situation") == {"said": "三"}
+        turn(t3, "四"); await a.save(t3)
+        events = await stored(a, "c1")
+        assert events.count("user") == 4 and len(events) == len(t3.events), events
+        # A turn that fails before saving leaves nothing kept: the next turn reads the database.
+        t4 = await a.retrieve("c1"); turn(t4, "失败")
+        t5 = await a.retrieve("c1")
+        assert t5 is not t4 and [e.text for e in t5.events if e.type_name == "user"][-1] == "四"
+        print("ok")
+    asyncio.run(main())
+    """, tmp_path)
+    assert out.strip().endswith("ok")
+
+
+def test_url_stores_read_database_url_and_redis_url(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+    from rasa.utils.endpoints import EndpointConfig
+    from components.tracker_store import UrlSQLTrackerStore
+    from components.lock_store import UrlRedisLockStore
+    store = UrlSQLTrackerStore(host="postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+    assert store.engine.url.database == "postgres" and store.engine.url.query == {"sslmode": "disable"}
+    lock = UrlRedisLockStore(EndpointConfig(url="redis://127.0.0.1:6379/5"))
+    assert lock.red.connection_pool.connection_kwargs["db"] == 5 and lock.key_prefix.startswith("yibao")
+    assert lock.red.ping()
+    try:
+        UrlRedisLockStore(EndpointConfig(url="http://x"))
+    except ValueError:
+        print("ok")
+    """, tmp_path)
+    assert out.strip().endswith("ok")
+
+
+def test_serve_patches_cache_parses_by_model_and_send_only_this_turn(tmp_path: Path) -> None:
+    out = run_in_rasa(f"""
+    import sys
+    sys.path.insert(0, {str(ROOT / "bot" / "scripts")!r})
+    import serve
+    from types import SimpleNamespace
+    from rasa.core.processor import MessageProcessor
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.core.events import UserUttered, ActionExecuted, BotUttered
+    calls = []
+    def parse(self, message, tracker, only_output_properties=True):
+        calls.append(message.text)
+        return {{"text": message.text, "intent": {{"name": "ask", "confidence": 1.0}}, "entities": []}}
+    MessageProcessor._parse_message_with_graph = parse
+    serve.cache_parses()
+    proc = SimpleNamespace(model_metadata=SimpleNamespace(model_id="m1"))
+    msg = SimpleNamespace(text="会宁县交多少")
+    first = MessageProcessor._parse_message_with_graph(proc, msg, None)
+    first["entities"].append("changed by the caller")
+    again = MessageProcessor._parse_message_with_graph(proc, msg, None)
+    assert calls == ["会宁县交多少"] and again["entities"] == []      # cached, and a copy
+    proc.model_metadata.model_id = "m2"
+    MessageProcessor._parse_message_with_graph(proc, msg, None)
+    assert calls == ["会宁县交多少"] * 2                               # a new model parses anew
+    serve.send_only_this_turn()
+    tracker = DialogueStateTracker("c", [])
+    for e in (UserUttered("一"), ActionExecuted("action_answer"), BotUttered("答"),
+              ActionExecuted("action_listen"), UserUttered("二")):
+        tracker.update(e)
+    action = RemoteAction("action_answer", None)
+    payload = action._action_call_format(tracker, SimpleNamespace(as_dict=lambda: {{}}))
+    events = payload["tracker"]["events"]
+    assert [e["event"] for e in events] == ["user"] and events[0]["text"] == "二"
+    assert payload["tracker"]["latest_message"]["text"] == "二"
+    print("ok")
+    """, tmp_path)
+    assert out.strip().endswith("ok")

@@ -7,15 +7,14 @@ RASA_STAMP := $(RASA_VENV)/.installed
 
 .PHONY: test run cluster lint unit bench vocab train bot-validate bot-stories bot-e2e chromium
 
-# pipefail: a failing pip fails the step even though its output goes through the filter,
-# which drops the "Location ... is ignored" lines this machine's pip configuration causes.
+# pip's own output (this machine's configuration warns about every package, setuptools about
+# the editable install) goes to var/install.log; on failure its end is shown.
 SHELL := /bin/bash
-.SHELLFLAGS := -o pipefail -c
-QUIET := 2>&1 | { grep -v '^WARNING: Location' || true; }
+QUIET = >> var/install.log 2>&1 || { tail -n 30 var/install.log; exit 1; }
 
 $(APP_STAMP): pyproject.toml
-	@echo "install: the app environment ($(VENV)) ..."
-	@$(PY) -m venv $(VENV)
+	@echo "install: the app environment ($(VENV); log in var/install.log) ..."
+	@mkdir -p var && $(PY) -m venv $(VENV)
 	@$(VENV)/bin/pip install -q -U pip $(QUIET)
 	@$(VENV)/bin/pip install -q -e '.[dev]' $(QUIET)
 	@touch $@
@@ -23,8 +22,8 @@ $(APP_STAMP): pyproject.toml
 # Rasa 3.6.21 declares Python <3.11; the pinned set below is known to work on 3.11
 # (see bot/requirements-rasa.txt), hence --no-deps --ignore-requires-python.
 $(RASA_STAMP): bot/requirements-rasa.txt bot/requirements-bot.txt
-	@echo "install: the Rasa environment ($(RASA_VENV)) ..."
-	@$(PY) -m venv $(RASA_VENV)
+	@echo "install: the Rasa environment ($(RASA_VENV); log in var/install.log) ..."
+	@mkdir -p var && $(PY) -m venv $(RASA_VENV)
 	@$(RASA_VENV)/bin/pip install -q -U pip $(QUIET)
 	@$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r bot/requirements-rasa.txt $(QUIET)
 	@$(RASA_VENV)/bin/pip install -q --no-deps -r bot/requirements-bot.txt $(QUIET)

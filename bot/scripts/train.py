@@ -56,7 +56,7 @@ def _train_locked(rasa: str) -> Path:
         env = {**os.environ, "PYTHONPATH": str(BOT)}
         started = time.monotonic()
         LOG.parent.mkdir(exist_ok=True)
-        print(f"train: the bot's inputs changed, training the model (about 4 min; "
+        print(f"train: the bot's inputs changed, training the model (about 3 min; "
               f"progress in {LOG.relative_to(ROOT)}) ...", file=sys.stderr, flush=True)
         with LOG.open("w") as log:
             done = subprocess.run(

@@ -120,7 +120,7 @@ def supervisor_conf(progs: list[Program], var: Path) -> str:
             "stopasgroup=true", "killasgroup=true", f"stdout_logfile={var}/{prog.name}.log",
             "stdout_logfile_maxbytes=20MB", "redirect_stderr=true", "",
         ]
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def _escape(value: str) -> str:

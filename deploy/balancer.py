@@ -20,8 +20,8 @@ from aiohttp import web
 
 from channels.replicas import RETRYABLE, Replicas
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host",
-              "content-encoding"}
+# Not forwarded: they describe one hop (the body is passed on as received, still encoded).
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 
 def conversation_of(path: str, body: bytes) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from channels.replicas import RETRYABLE, Replicas
+from channels.replicas import DOWN_ERRORS, KEEPALIVE_S, RETRYABLE, Replicas
 from channels.replies import Reply, from_rasa
 
 # aiohttp rather than httpx on this hot path: httpx/httpcore cost several ms of CPU per
@@ -47,7 +47,8 @@ class RasaClient:
                 timeout=aiohttp.ClientTimeout(
                     total=self.timeout_s, connect=min(3.0, self.timeout_s)
                 ),
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300,
+                                               keepalive_timeout=KEEPALIVE_S),
                 json_serialize=lambda obj: json.dumps(obj, ensure_ascii=False),
             )
         return self._session
@@ -83,7 +84,8 @@ class RasaClient:
                 ) as resp:
                     return resp.status, await resp.read()
             except RETRYABLE as exc:
-                self.replicas.mark_down(base)
+                if isinstance(exc, DOWN_ERRORS):
+                    self.replicas.mark_down(base)
                 last = exc
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise BackendUnavailable(f"rasa: {type(exc).__name__}") from exc

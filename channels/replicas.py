@@ -24,6 +24,12 @@ DOWN_FOR_S = 2.0
 # the message twice. Measured by bench/kill_stack.py ("rasa_reprocessed"). The gateway's
 # retry worker re-asks a message left pending for the same reason, on the same terms.
 RETRYABLE = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)
+# Only a refused connection marks a replica down. A dropped one is most often a kept-alive
+# connection the server had just closed, not a dead replica: marking the replica down then
+# sent its conversations elsewhere for DOWN_FOR_S, where their kept trackers are missing.
+DOWN_ERRORS = (aiohttp.ClientConnectorError,)
+# Idle connections are closed by us before Sanic closes them (its keep-alive is 5 s).
+KEEPALIVE_S = 2.0
 
 
 class Replicas:

@@ -18,7 +18,7 @@ import json
 import aiohttp
 from aiohttp import web
 
-from channels.replicas import RETRYABLE, Replicas
+from channels.replicas import DOWN_ERRORS, KEEPALIVE_S, RETRYABLE, Replicas
 
 # Not forwarded: they describe one hop (the body is passed on as received, still encoded).
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -43,7 +43,8 @@ def make_app(replicas: Replicas, timeout_s: float = 60.0) -> web.Application:
     async def start(_app: web.Application) -> None:
         session["s"] = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=3.0),
-            connector=aiohttp.TCPConnector(limit=200), auto_decompress=False)
+            connector=aiohttp.TCPConnector(limit=200, keepalive_timeout=KEEPALIVE_S),
+            auto_decompress=False)
 
     async def stop(_app: web.Application) -> None:
         await session["s"].close()
@@ -56,10 +57,11 @@ def make_app(replicas: Replicas, timeout_s: float = 60.0) -> web.Application:
                 async with session["s"].request(request.method, base + request.path_qs,
                                                 data=body, headers=headers) as resp:
                     payload = await resp.read()
-                    out = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
-                    return web.Response(status=resp.status, body=payload, headers=out)
-            except RETRYABLE:
-                replicas.mark_down(base)
+                out = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
+                return web.Response(status=resp.status, body=payload, headers=out)
+            except RETRYABLE as exc:
+                if isinstance(exc, DOWN_ERRORS):
+                    replicas.mark_down(base)
             except (TimeoutError, aiohttp.ClientError, OSError):
                 break
         return web.json_response({"error": "no Rasa replica answered"}, status=503)

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from channels.replicas import DOWN_ERRORS, KEEPALIVE_S, RETRYABLE, Replicas
+from channels.replicas import KEEPALIVE_S, Replicas
 from channels.replies import Reply, from_rasa
 
 # aiohttp rather than httpx on this hot path: httpx/httpcore cost several ms of CPU per
@@ -76,20 +76,16 @@ class RasaClient:
         return replies
 
     async def _post_turn(self, conversation_id: str, body: bytes) -> tuple[int, bytes]:
-        last: Exception | None = None
-        for base in self.replicas.order(conversation_id):
-            try:
-                async with self._client().post(
-                    f"{base}/webhooks/rest/webhook", data=body, headers=_JSON
-                ) as resp:
-                    return resp.status, await resp.read()
-            except RETRYABLE as exc:
-                if isinstance(exc, DOWN_ERRORS):
-                    self.replicas.mark_down(base)
-                last = exc
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                raise BackendUnavailable(f"rasa: {type(exc).__name__}") from exc
-        raise BackendUnavailable(f"rasa: {type(last).__name__}") from last
+        async def post(base: str) -> tuple[int, bytes]:
+            async with self._client().post(
+                f"{base}/webhooks/rest/webhook", data=body, headers=_JSON
+            ) as resp:
+                return resp.status, await resp.read()
+
+        try:
+            return await self.replicas.first_answer(conversation_id, post)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise BackendUnavailable(f"rasa: {type(exc).__name__}") from exc
 
     async def set_paused(self, conversation_id: str, paused: bool) -> bool:
         """Pause/resume the bot for one conversation (Rasa's HTTP API, with RASA_TOKEN)."""

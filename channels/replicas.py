@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 
+T = TypeVar("T")
 DOWN_FOR_S = 2.0
 # Errors after which the next replica is tried at once: no connection (the turn was not
 # processed), or the replica died during the turn. In the second case it may have saved the
@@ -52,6 +55,21 @@ class Replicas:
         ring = [self.urls[(start + i) % n] for i in range(n)]
         now = time.monotonic()
         return sorted(ring, key=lambda u: self._down_until.get(u, 0.0) > now)
+
+    async def first_answer(self, conversation: str | None,
+                           call: Callable[[str], Awaitable[T]]) -> T:
+        """`call(base_url)` on the conversation's replica, then the next ones on a RETRYABLE
+        error; raises the last such error when none answered (other errors at once)."""
+        last: Exception | None = None
+        for base in self.order(conversation):
+            try:
+                return await call(base)
+            except RETRYABLE as exc:
+                if isinstance(exc, DOWN_ERRORS):
+                    self.mark_down(base)
+                last = exc
+        assert last is not None  # there is at least one replica
+        raise last
 
     def mark_down(self, url: str) -> None:
         self._down_until[url] = time.monotonic() + self.down_for_s

@@ -18,7 +18,7 @@ import json
 import aiohttp
 from aiohttp import web
 
-from channels.replicas import DOWN_ERRORS, KEEPALIVE_S, RETRYABLE, Replicas
+from channels.replicas import KEEPALIVE_S, Replicas
 
 # Not forwarded: they describe one hop (the body is passed on as received, still encoded).
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -52,19 +52,18 @@ def make_app(replicas: Replicas, timeout_s: float = 60.0) -> web.Application:
     async def forward(request: web.Request) -> web.StreamResponse:
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        for base in replicas.order(conversation_of(request.path, body)):
-            try:
-                async with session["s"].request(request.method, base + request.path_qs,
-                                                data=body, headers=headers) as resp:
-                    payload = await resp.read()
-                out = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
-                return web.Response(status=resp.status, body=payload, headers=out)
-            except RETRYABLE as exc:
-                if isinstance(exc, DOWN_ERRORS):
-                    replicas.mark_down(base)
-            except (TimeoutError, aiohttp.ClientError, OSError):
-                break
-        return web.json_response({"error": "no Rasa replica answered"}, status=503)
+
+        async def send(base: str) -> web.Response:
+            async with session["s"].request(request.method, base + request.path_qs,
+                                            data=body, headers=headers) as resp:
+                payload = await resp.read()
+            out = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
+            return web.Response(status=resp.status, body=payload, headers=out)
+
+        try:
+            return await replicas.first_answer(conversation_of(request.path, body), send)
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            return web.json_response({"error": "no Rasa replica answered"}, status=503)
 
     app = web.Application(client_max_size=1 << 20)
     app.on_startup.append(start)

@@ -8,14 +8,16 @@ Not a test. Run in Rasa's venv in place of `rasa run` (same arguments), load it,
 It wraps the processor's steps with wall-clock timers (the event loop is single-threaded, so
 a step's wall time is its cost; the action call's time includes the action server's work and
 the HTTP round trip) and writes, at exit (SIGTERM), per step: calls, median, p95 and total ms,
-and the share of the summed turn time. Drive it with ../shared/perf/load.py against its port;
-`kill -USR1` writes the figures.
+and the share of the summed turn time. Full garbage collections are timed too ("gc full"):
+the event loop waits for them, every turn in flight with it. Drive it with
+../shared/perf/load.py against its port; `kill -USR1` writes the figures.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import gc
 import inspect
 import json
 import os
@@ -51,6 +53,20 @@ def _timed(owner: Any, name: str, label: str) -> None:
     setattr(owner, name, wrapper)
 
 
+def _time_full_collections() -> None:
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            TIMES["gc full"].append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(callback)
+
+
 def install() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
@@ -67,6 +83,7 @@ def install() -> None:
         for cls in TrackerStore.__subclasses__() + [TrackerStore]:
             if name in vars(cls):
                 _timed(cls, name, f"tracker store {name}")
+    _time_full_collections()
 
 
 def report() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import pickle
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,7 @@ KEPT_TRACKERS = 2000  # conversations whose last saved tracker a Rasa process ke
 
 @dataclass
 class _Kept:
-    tracker: DialogueStateTracker
+    pickled: bytes  # the tracker as saved (see KeptTrackerMixin on why not the object)
     last_id: int  # id of the conversation's last stored event when the tracker was kept
     stored: int  # how many of the tracker's events are in the database
 
@@ -53,15 +54,22 @@ class KeptTrackerMixin:
     not shared: a turn that fails before saving leaves nothing kept, and the next turn
     rebuilds from the database as Rasa does. With an event broker configured nothing is kept
     (Rasa's own ``save`` then diffs against the database and must see a rebuilt tracker).
+
+    The tracker is kept pickled, not as the live object: a 20-turn tracker is ~900 Python
+    objects, and Python's full garbage collection walks every live object while the event
+    loop waits (kept objects made collections of 0.3-1.5 s under load, bench notes in
+    deploy/README.md). Bytes are not walked; unpickling takes ~1.3 ms against ~19 ms to
+    rebuild from the database.
     """
 
     SQLEvent: Any
     event_broker: EventBroker | None
 
-    def _slots(self) -> tuple[OrderedDict[str, _Kept], dict[str, _Kept]]:
+    def _slots(self) -> tuple[OrderedDict[str, _Kept],
+                              dict[str, tuple[DialogueStateTracker, _Kept]]]:
         if not hasattr(self, "_kept_trackers"):
             self._kept_trackers: OrderedDict[str, _Kept] = OrderedDict()
-            self._handed_over: dict[str, _Kept] = {}
+            self._handed_over: dict[str, tuple[DialogueStateTracker, _Kept]] = {}
         return self._kept_trackers, self._handed_over
 
     def _last_event_id(self, sender_id: str) -> int | None:
@@ -76,20 +84,22 @@ class KeptTrackerMixin:
         if self.event_broker is not None:  # Rasa's own count-based save: rebuild every time
             return await super().retrieve(sender_id)  # type: ignore[misc]
         if entry is not None and entry.last_id == self._last_event_id(sender_id):
-            handed[sender_id] = entry
-            return entry.tracker
+            tracker = pickle.loads(entry.pickled)
+            handed[sender_id] = (tracker, entry)
+            return tracker
         return await super().retrieve(sender_id)  # type: ignore[misc]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         kept, handed = self._slots()
-        entry = handed.pop(tracker.sender_id, None)
-        if entry is None or entry.tracker is not tracker:
+        handed_over, entry = handed.pop(tracker.sender_id, (None, None))
+        if entry is None or handed_over is not tracker:
             await super().save(tracker)  # type: ignore[misc]
             last_id = self._last_event_id(tracker.sender_id)
         else:
             last_id = self._append(tracker, entry.stored) or entry.last_id
         if last_id is not None:
-            kept[tracker.sender_id] = _Kept(tracker, last_id, len(tracker.events))
+            kept[tracker.sender_id] = _Kept(pickle.dumps(tracker, pickle.HIGHEST_PROTOCOL),
+                                            last_id, len(tracker.events))
             if len(kept) > KEPT_TRACKERS:
                 kept.popitem(last=False)
 

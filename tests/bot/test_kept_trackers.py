@@ -32,23 +32,36 @@ STORE = """
 
 def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(tmp_path: Path) -> None:
     out = run_in_rasa(STORE + """
+    import gc
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+    rebuilt = []                            # conversations Rasa's own retrieve rebuilt
+    rasa_retrieve = SQLTrackerStore.retrieve
+    async def counted(self, sender_id):
+        rebuilt.append(sender_id)
+        return await rasa_retrieve(self, sender_id)
+    SQLTrackerStore.retrieve = counted
     async def main():
         a = SQLiteTrackerStore(domain, db="t.db")
         t = await a.get_or_create_tracker("c1")
         turn(t, "一"); await a.save(t)
+        state = t.current_state(); del t
+        # Kept as bytes: no tracker object is left for the garbage collector to walk.
+        assert not any(isinstance(o, DialogueStateTracker) for o in gc.get_objects())
+        rebuilt.clear()
         t2 = await a.retrieve("c1")
-        assert t2 is t                      # handed over, not rebuilt
+        assert rebuilt == [] and t2.current_state() == state   # handed over, not rebuilt
         turn(t2, "二"); await a.save(t2)
         events = await stored(a, "c1")
         assert events.count("user") == 2 and len(events) == len(t2.events), events
         # Another replica (another store on the same database) takes a turn ...
         b = SQLiteTrackerStore(domain, db="t.db")
         tb = await b.retrieve("c1")
-        assert tb is not t and [e.text for e in tb.events if e.type_name == "user"] == ["一", "二"]
+        assert rebuilt == ["c1"] and [e.text for e in tb.events if e.type_name == "user"] == ["一", "二"]
         turn(tb, "三"); await b.save(tb)
         # ... so the first replica's kept tracker is stale and is rebuilt from the database.
         t3 = await a.retrieve("c1")
-        assert t3 is not t2 and [e.text for e in t3.events if e.type_name == "user"] == ["一", "二", "三"]
+        assert rebuilt == ["c1"] * 2 and [e.text for e in t3.events if e.type_name == "user"] == ["一", "二", "三"]
         assert t3.get_slot("situation") == {"said": "三"}
         turn(t3, "四"); await a.save(t3)
         events = await stored(a, "c1")
@@ -56,7 +69,7 @@ def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(tmp_path:
         # A turn that fails before saving leaves nothing kept: the next turn reads the database.
         t4 = await a.retrieve("c1"); turn(t4, "失败")
         t5 = await a.retrieve("c1")
-        assert t5 is not t4 and [e.text for e in t5.events if e.type_name == "user"][-1] == "四"
+        assert rebuilt == ["c1"] * 3 and [e.text for e in t5.events if e.type_name == "user"][-1] == "四"
         print("ok")
     asyncio.run(main())
     """, tmp_path)
@@ -116,6 +129,18 @@ def test_serve_patches_cache_parses_by_model_and_send_only_this_turn(tmp_path: P
     events = payload["tracker"]["events"]
     assert [e["event"] for e in events] == ["user"] and events[0]["text"] == "二"
     assert payload["tracker"]["latest_message"]["text"] == "二"
+    import asyncio, gc
+    import rasa.core.run
+    parsed = []
+    async def load_agent(*args, **kwargs):
+        async def parse_message(text):
+            parsed.append(text)
+        return SimpleNamespace(parse_message=parse_message)
+    rasa.core.run.load_agent_on_start = load_agent
+    serve.warm_up_on_start()
+    assert gc.get_freeze_count() == 0
+    asyncio.run(rasa.core.run.load_agent_on_start())
+    assert parsed == list(serve.WARM_UP) and gc.get_freeze_count() > 0  # the loaded model frozen
     print("ok")
     """, tmp_path)
     assert out.strip().endswith("ok")

@@ -144,3 +144,36 @@ def test_serve_patches_cache_parses_by_model_and_send_only_this_turn(tmp_path: P
     print("ok")
     """, tmp_path)
     assert out.strip().endswith("ok")
+
+
+def test_the_last_event_lookup_is_indexed_also_on_databases_made_before(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+    import psycopg2, sqlalchemy as sa
+    from components.tracker_store import SQLiteTrackerStore, UrlSQLTrackerStore
+    admin = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    admin.autocommit = True
+    admin.cursor().execute("DROP DATABASE IF EXISTS yibao_index_test WITH (FORCE)")
+    admin.cursor().execute("CREATE DATABASE yibao_index_test")
+    pg = "postgresql://postgres@127.0.0.1:5432/yibao_index_test"
+    try:
+        for make in (lambda: SQLiteTrackerStore(db="old.db"), lambda: UrlSQLTrackerStore(host=pg)):
+            with make().engine.begin() as conn:       # a database from before the index
+                conn.execute(sa.text("DROP INDEX ix_events_sender_id_id"))
+            store = make()
+            names = {i["name"] for i in sa.inspect(store.engine).get_indexes("events")}
+            assert "ix_events_sender_id_id" in names, names
+        # 150 conversations of 140 events: PostgreSQL finds a new conversation's last event
+        # through the index, not by walking the whole table backwards.
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO events (sender_id, type_name, data) "
+                                 "SELECT 'c' || (g % 150), 'user', '{}' FROM generate_series(1, 21000) g"))
+            conn.execute(sa.text("ANALYZE events"))
+            plan = " ".join(r[0] for r in conn.execute(
+                sa.text("EXPLAIN SELECT max(id) FROM events WHERE sender_id = 'new'")))
+        assert "ix_events_sender_id_id" in plan, plan
+        store.engine.dispose()
+    finally:
+        admin.cursor().execute("DROP DATABASE IF EXISTS yibao_index_test WITH (FORCE)")
+    print("ok")
+    """, tmp_path)
+    assert out.strip().endswith("ok")

@@ -92,8 +92,13 @@ class KeptTrackerMixin:
             self._handed_over: dict[str, tuple[DialogueStateTracker, _Kept]] = {}
         return self._kept_trackers, self._handed_over
 
+    def _autocommit(self) -> sa.engine.Connection:
+        """A connection without a transaction: a single statement needs no BEGIN, COMMIT or
+        ROLLBACK, each a round trip that holds up the event loop (the driver is synchronous)."""
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
     def _last_event_id(self, sender_id: str) -> int | None:
-        with self.engine.connect() as conn:
+        with self._autocommit() as conn:
             return conn.execute(_last_id_query(sender_id)).scalar()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -134,7 +139,12 @@ class KeptTrackerMixin:
                 "data": json.dumps(data)})
         if not rows:
             return None
-        with self.engine.begin() as conn:  # SQLAlchemy Core: the ORM's unit of work cost more
+        # SQLAlchemy Core: the ORM's unit of work cost more.
+        if self.engine.dialect.name == "postgresql":  # one statement, atomic by itself
+            with self._autocommit() as conn:
+                return max(conn.execute(
+                    EVENTS.insert().values(rows).returning(EVENTS.c.id)).scalars())
+        with self.engine.begin() as conn:  # SQLite (SQLAlchemy 1.4 has no RETURNING for it)
             conn.execute(EVENTS.insert(), rows)
             return conn.execute(_last_id_query(tracker.sender_id)).scalar()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.bot.test_rasa_runtime import ROOT, run_in_rasa
 
 STORE = """
@@ -30,8 +32,22 @@ STORE = """
 """
 
 
-def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(tmp_path: Path) -> None:
-    out = run_in_rasa(STORE + """
+SCRATCH_PG = """
+    import psycopg2
+    admin = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    admin.autocommit = True
+    admin.cursor().execute("DROP DATABASE IF EXISTS yibao_store_test WITH (FORCE)")
+    admin.cursor().execute("CREATE DATABASE yibao_store_test")
+    PG = "postgresql://postgres@127.0.0.1:5432/yibao_store_test"
+"""
+
+
+@pytest.mark.parametrize("store", ['SQLiteTrackerStore(domain, db="t.db")',
+                                   "UrlSQLTrackerStore(domain, host=PG)"])
+def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(
+        store: str, tmp_path: Path) -> None:
+    out = run_in_rasa(STORE + SCRATCH_PG + """
+    from components.tracker_store import UrlSQLTrackerStore
     import gc
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -42,7 +58,7 @@ def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(tmp_path:
         return await rasa_retrieve(self, sender_id)
     SQLTrackerStore.retrieve = counted
     async def main():
-        a = SQLiteTrackerStore(domain, db="t.db")
+        a = STORE_UNDER_TEST
         t = await a.get_or_create_tracker("c1")
         turn(t, "一"); await a.save(t)
         state = t.current_state(); del t
@@ -55,7 +71,7 @@ def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(tmp_path:
         events = await stored(a, "c1")
         assert events.count("user") == 2 and len(events) == len(t2.events), events
         # Another replica (another store on the same database) takes a turn ...
-        b = SQLiteTrackerStore(domain, db="t.db")
+        b = STORE_UNDER_TEST
         tb = await b.retrieve("c1")
         assert rebuilt == ["c1"] and [e.text for e in tb.events if e.type_name == "user"] == ["一", "二"]
         turn(tb, "三"); await b.save(tb)
@@ -70,9 +86,11 @@ def test_a_kept_tracker_is_handed_over_and_only_new_events_are_written(tmp_path:
         t4 = await a.retrieve("c1"); turn(t4, "失败")
         t5 = await a.retrieve("c1")
         assert rebuilt == ["c1"] * 3 and [e.text for e in t5.events if e.type_name == "user"][-1] == "四"
+        a.engine.dispose(); b.engine.dispose()
+        admin.cursor().execute("DROP DATABASE yibao_store_test WITH (FORCE)")
         print("ok")
     asyncio.run(main())
-    """, tmp_path)
+    """.replace("STORE_UNDER_TEST", store), tmp_path)
     assert out.strip().endswith("ok")
 
 
@@ -175,5 +193,45 @@ def test_the_last_event_lookup_is_indexed_also_on_databases_made_before(tmp_path
     finally:
         admin.cursor().execute("DROP DATABASE IF EXISTS yibao_index_test WITH (FORCE)")
     print("ok")
+    """, tmp_path)
+    assert out.strip().endswith("ok")
+
+
+def test_the_redis_lock_serves_a_conversations_turns_one_at_a_time_across_replicas(
+        tmp_path: Path) -> None:
+    out = run_in_rasa("""
+    import asyncio, time, uuid
+    from rasa.core.lock_store import LockError
+    from rasa.utils.endpoints import EndpointConfig
+    from components.lock_store import UrlRedisLockStore
+    replicas = [UrlRedisLockStore(EndpointConfig(url="redis://127.0.0.1:6379/5")) for _ in range(2)]
+    conversation = "lock-test-" + uuid.uuid4().hex
+    held, most, order = [0], [0], []
+    async def turn(i):
+        await asyncio.sleep(i * 0.01)                 # arrive in the order of i
+        async with replicas[i % 2].lock(conversation, wait_time_in_seconds=0.01):
+            held[0] += 1; most[0] = max(most[0], held[0]); order.append(i)
+            await asyncio.sleep(0.02)
+            held[0] -= 1
+    async def main():
+        await asyncio.gather(*(turn(i) for i in range(8)))
+        assert most[0] == 1 and order == list(range(8)), (most, order)
+        assert replicas[0].red.exists(replicas[0].key_prefix + "tickets:" + conversation) == 0
+        # A replica that died holding the lock: its ticket expires after the lock lifetime.
+        dead = replicas[0].lock(conversation, lock_lifetime=0.3)
+        await dead.__aenter__()
+        started = time.monotonic()
+        async with replicas[1].lock(conversation, wait_time_in_seconds=0.05):
+            waited = time.monotonic() - started
+        assert 0.25 < waited < 2, waited
+        # A waiting turn whose own ticket expired is refused, as Rasa's lock store does.
+        other = "lock-test-" + uuid.uuid4().hex
+        async with replicas[0].lock(other):
+            try:
+                async with replicas[1].lock(other, lock_lifetime=0.1, wait_time_in_seconds=0.2):
+                    raise AssertionError("held a lock another turn holds")
+            except LockError:
+                print("ok")
+    asyncio.run(main())
     """, tmp_path)
     assert out.strip().endswith("ok")

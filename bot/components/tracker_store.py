@@ -67,8 +67,8 @@ class KeptTrackerMixin:
 
     The tracker is kept pickled, not as the live object: a 20-turn tracker is ~900 Python
     objects, and Python's full garbage collection walks every live object while the event
-    loop waits (kept objects made collections of 0.3-1.5 s under load, bench notes in
-    deploy/README.md). Bytes are not walked; unpickling takes ~1.3 ms against ~19 ms to
+    loop waits (kept objects made collections of 0.3-1.5 s under load: "gc full" in
+    bench/rasa_profile.py). Bytes are not walked; unpickling takes ~1.3 ms against ~19 ms to
     rebuild from the database.
     """
 

@@ -85,7 +85,7 @@ def warm_up_on_start() -> None:
     Python's full collection walks every live object while the event loop waits. After the
     model is loaded that is ~520,000 objects (TensorFlow, Rasa, the model), none of them
     garbage; under load the full collections of a replica took 0.3-1.5 s each, the slowest
-    turns of `make cluster` (measured with gc.callbacks; deploy/README.md). `gc.freeze()`
+    turns of `make cluster` ("gc full" in bench/rasa_profile.py). `gc.freeze()`
     keeps them out of every later collection; objects freed later are still freed by their
     reference counts.
     """

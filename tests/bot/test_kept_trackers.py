@@ -165,16 +165,11 @@ def test_serve_patches_cache_parses_by_model_and_send_only_this_turn(tmp_path: P
 
 
 def test_the_last_event_lookup_is_indexed_also_on_databases_made_before(tmp_path: Path) -> None:
-    out = run_in_rasa("""
-    import psycopg2, sqlalchemy as sa
+    out = run_in_rasa(SCRATCH_PG + """
+    import sqlalchemy as sa
     from components.tracker_store import SQLiteTrackerStore, UrlSQLTrackerStore
-    admin = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    admin.autocommit = True
-    admin.cursor().execute("DROP DATABASE IF EXISTS yibao_index_test WITH (FORCE)")
-    admin.cursor().execute("CREATE DATABASE yibao_index_test")
-    pg = "postgresql://postgres@127.0.0.1:5432/yibao_index_test"
     try:
-        for make in (lambda: SQLiteTrackerStore(db="old.db"), lambda: UrlSQLTrackerStore(host=pg)):
+        for make in (lambda: SQLiteTrackerStore(db="old.db"), lambda: UrlSQLTrackerStore(host=PG)):
             with make().engine.begin() as conn:       # a database from before the index
                 conn.execute(sa.text("DROP INDEX ix_events_sender_id_id"))
             store = make()
@@ -191,7 +186,7 @@ def test_the_last_event_lookup_is_indexed_also_on_databases_made_before(tmp_path
         assert "ix_events_sender_id_id" in plan, plan
         store.engine.dispose()
     finally:
-        admin.cursor().execute("DROP DATABASE IF EXISTS yibao_index_test WITH (FORCE)")
+        admin.cursor().execute("DROP DATABASE IF EXISTS yibao_store_test WITH (FORCE)")
     print("ok")
     """, tmp_path)
     assert out.strip().endswith("ok")
